@@ -1,0 +1,74 @@
+"""The local chat in a terminal: the same service every platform uses, no tokens, no network."""
+
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Callable
+
+from bot.models import Entry, Question, Reply, ReplyKind
+from bot.service import Service
+
+WIDTH = 88
+PROMPT = "you> "
+HELP = "Type a question. A number picks a suggestion or related question; + or - rates the last answer; /quit leaves."
+
+
+def _wrap(text: str, indent: str = "") -> str:
+    return "\n".join(textwrap.wrap(text, WIDTH, initial_indent=indent, subsequent_indent=indent)) or indent
+
+
+def render(reply: Reply) -> str:
+    """A reply as plain text, with numbered choices where there are any."""
+    lines: list[str] = []
+    if reply.truncated:
+        from bot.service import TRUNCATED_NOTE
+
+        lines.append(_wrap(TRUNCATED_NOTE))
+    if reply.kind is ReplyKind.ANSWER and reply.entry is not None:
+        lines += [reply.entry.title, _wrap(reply.text, "  "), _wrap("Source: " + "; ".join(s.cite() for s in reply.entry.sources))]
+    else:
+        lines.append(_wrap(reply.text))
+    choices = choices_of(reply)
+    if choices:
+        heading = "Related questions:" if reply.kind is ReplyKind.ANSWER else ""
+        if heading:
+            lines.append(heading)
+        lines += [f"  {i}. {entry.title}" for i, entry in enumerate(choices, 1)]
+    if reply.examples and reply.kind in (ReplyKind.GREETING, ReplyKind.UNKNOWN):
+        lines.append("Try asking:" if reply.kind is ReplyKind.GREETING else "Questions I can answer include:")
+        lines += [f"  - {title}" for title in reply.examples]
+    return "\n".join(lines)
+
+
+def choices_of(reply: Reply) -> tuple[Entry, ...]:
+    return reply.suggestions if reply.kind is ReplyKind.SUGGEST else reply.related
+
+
+async def chat(service: Service, read: Callable[[str], str] = input, write: Callable[[str], None] = print) -> None:
+    """Run the chat until end of input or /quit."""
+    write(f"careerbot: ask about machine-learning careers. {HELP}")
+    last: Reply | None = None
+    while True:
+        try:
+            line = read(PROMPT).strip()
+        except (EOFError, KeyboardInterrupt):
+            write("")
+            return
+        if line in {"/quit", "/exit", "/q"}:
+            return
+        if line in {"/help", "?"}:
+            write(HELP)
+            continue
+        if last is not None and line in {"+", "-"} and last.entry is not None:
+            write(await service.feedback(ref=last.ref, entry_id=last.entry.id, helpful=line == "+",
+                                         platform="console", user_id="local"))
+            continue
+        question = Question(line, platform="console", user_id="local")
+        choices = choices_of(last) if last else ()
+        if line.isdigit() and 1 <= int(line) <= len(choices):
+            last = await service.pick(choices[int(line) - 1].id, question)
+        else:
+            last = await service.ask(question)
+        assert last is not None
+        write(render(last))
+        write("")

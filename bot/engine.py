@@ -1,0 +1,224 @@
+"""The FAQ engine: pure, synchronous, built once per knowledge version.
+
+How a question is scored against an entry:
+
+1. Words are normalised (``bot.text``), misspellings are corrected to the
+   nearest word the knowledge uses (rapidfuzz edit distance), words are
+   stemmed, synonyms and abbreviations are folded into one canonical token
+   (knowledge/synonyms.yaml), and stop words are dropped.
+2. Each token weighs what it tells apart: rare tokens (``standup``) weigh
+   more than tokens every entry uses (``mle``); a token the knowledge never
+   uses (``dentist``) weighs the most, because it is what the knowledge does
+   not explain.
+3. An inverted index from token to entries narrows the candidates, so only
+   entries that share a token are scored.
+4. A candidate's score blends how much of the question its best alternate
+   question explains, how much of that alternate is matched, how much of the
+   question the whole entry explains, and rapidfuzz's token-set similarity.
+
+The decision: answer when the best score clears ``answer_at`` *and* leads the
+runner-up by ``margin``; otherwise suggest plausible entries; otherwise admit
+not knowing.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from dataclasses import dataclass
+from functools import lru_cache
+
+from rapidfuzz import fuzz, process
+from rapidfuzz.distance import OSA
+
+from bot.knowledge import Knowledge
+from bot.models import Candidate, Entry, Match, ReplyKind
+from bot.text import STOP_WORDS, normalise, stem
+
+
+@dataclass(frozen=True, slots=True)
+class Tuning:
+    """The engine's knobs, tuned on labelled questions (``careerbot eval``)."""
+
+    answer_at: float = 44.0
+    margin: float = 6.0
+    suggest_at: float = 30.0
+    max_suggestions: int = 3
+    phrasing_weight: float = 0.30
+    entry_weight: float = 0.65
+    fuzzy_weight: float = 0.10
+    precision_share: float = 0.6
+    unknown_word_factor: float = 1.0
+    candidate_limit: int = 12
+
+
+class Analyzer:
+    """Turns text into canonical tokens: corrected, stemmed, synonym-folded, stop words dropped."""
+
+    def __init__(self, synonyms: dict[str, tuple[str, ...]]) -> None:
+        self.phrases: dict[tuple[str, ...], str] = {}
+        for canonical, variants in synonyms.items():
+            token = "_".join(canonical.split())
+            for text in (canonical, *variants):
+                key = tuple(stem(w) for w in normalise(text).split())
+                if key:
+                    self.phrases[key] = token
+        self.longest = max((len(k) for k in self.phrases), default=1)
+        self.known_words: set[str] = set(STOP_WORDS)
+        for key in self.phrases:
+            self.known_words.update(key)
+        self._vocabulary: list[str] = []
+
+    def learn(self, texts: list[str]) -> None:
+        """Remember the words the knowledge uses, so misspellings can be corrected towards them."""
+        for text in texts:
+            self.known_words.update(normalise(text).split())
+        self._vocabulary = sorted(w for w in self.known_words if len(w) >= 3 and not w.isdigit())
+        self.correct.cache_clear()
+
+    @lru_cache(maxsize=16384)  # noqa: B019 - one analyzer per knowledge version; the cache dies with it
+    def correct(self, word: str) -> str:
+        if word in self.known_words or len(word) < 3 or not word.isalpha() or stem(word) in self.known_words:
+            return word
+        allowed = 1 if len(word) <= 7 else 2
+        best = process.extractOne(word, self._vocabulary, scorer=OSA.distance, score_cutoff=allowed)
+        if best is None or (len(word) <= 5 and best[0][0] != word[0]):
+            return word
+        return best[0]
+
+    def tokens(self, text: str, *, correct: bool = True) -> tuple[str, ...]:
+        words = normalise(text).split()
+        if correct:
+            words = [self.correct(w) for w in words]
+        stems = [stem(w) for w in words]
+        out: list[str] = []
+        i = 0
+        while i < len(stems):
+            for size in range(min(self.longest, len(stems) - i), 0, -1):
+                token = self.phrases.get(tuple(stems[i : i + size]))
+                if token is not None:
+                    out.append(token)
+                    i += size
+                    break
+            else:
+                if words[i] not in STOP_WORDS:
+                    out.append(stems[i])
+                i += 1
+        return tuple(dict.fromkeys(out))
+
+
+@dataclass(frozen=True, slots=True)
+class _Phrasing:
+    tokens: frozenset[str]
+    text: str
+    weight: float
+
+
+class Engine:
+    """Match questions against a knowledge base. Build once; ``match`` is cheap and never raises on text."""
+
+    def __init__(self, knowledge: Knowledge, tuning: Tuning | None = None) -> None:
+        self.knowledge = knowledge
+        self.tuning = tuning or Tuning()
+        self.entries: tuple[Entry, ...] = knowledge.entries
+        self.analyzer = Analyzer(knowledge.synonyms)
+        texts = [t for e in self.entries for t in (e.title, *e.questions, *e.keywords)]
+        self.analyzer.learn(texts)
+
+        entry_tokens: list[set[str]] = []
+        raw_phrasings: list[list[tuple[str, ...]]] = []
+        for entry in self.entries:
+            phrasings = [self.analyzer.tokens(t, correct=False) for t in (entry.title, *entry.questions, *entry.keywords)]
+            raw_phrasings.append([p for p in phrasings if p])
+            entry_tokens.append({t for p in phrasings for t in p})
+
+        count = len(self.entries)
+        df: dict[str, int] = defaultdict(int)
+        for tokens in entry_tokens:
+            for token in tokens:
+                df[token] += 1
+        self.idf = {t: math.log(1 + (count - n + 0.5) / (n + 0.5)) for t, n in df.items()}
+        self.unknown_idf = math.log(1 + (count + 0.5) / 0.5) * self.tuning.unknown_word_factor
+        self.entry_tokens = [frozenset(tokens) for tokens in entry_tokens]
+        self.postings: dict[str, list[int]] = defaultdict(list)
+        for index, tokens in enumerate(entry_tokens):
+            for token in tokens:
+                self.postings[token].append(index)
+        self.phrasings: list[list[_Phrasing]] = [
+            [_Phrasing(frozenset(p), " ".join(p), sum(self.idf[t] for t in set(p))) for p in phrasings]
+            for phrasings in raw_phrasings
+        ]
+        self.common_cutoff = max(50, count // 5)
+
+    def weight(self, token: str) -> float:
+        return self.idf.get(token, self.unknown_idf)
+
+    def rank(self, text: str, limit: int | None = None) -> tuple[tuple[str, ...], list[Candidate]]:
+        """Score the entries that share a token with ``text``, best first."""
+        tokens = self.analyzer.tokens(text)
+        if not tokens:
+            return tokens, []
+        weights = {t: self.weight(t) for t in tokens}
+        total = sum(weights.values())
+        overlap: dict[int, float] = defaultdict(float)
+        known = [t for t in tokens if t in self.postings]
+        rare = [t for t in known if len(self.postings[t]) <= self.common_cutoff] or known
+        for token in rare:
+            for index in self.postings[token]:
+                overlap[index] += weights[token]
+        for token in known:
+            if token not in rare:
+                for index in overlap:
+                    if token in self.entry_tokens[index]:
+                        overlap[index] += weights[token]
+        tune = self.tuning
+        shortlist = sorted(overlap, key=overlap.__getitem__, reverse=True)[: tune.candidate_limit]
+        query = frozenset(tokens)
+        query_text = " ".join(tokens)
+        scored = []
+        for index in shortlist:
+            best = 0.0
+            best_fuzzy = 0.0
+            for p in self.phrasings[index]:
+                shared = query & p.tokens
+                if not shared:
+                    continue
+                matched = sum(weights[t] for t in shared)
+                recall = matched / total
+                precision = matched / p.weight if p.weight else 0.0
+                best = max(best, (1 - tune.precision_share) * recall + tune.precision_share * precision)
+                best_fuzzy = max(best_fuzzy, fuzz.token_sort_ratio(query_text, p.text) / 100)
+            coverage = overlap[index] / total
+            score = 100 * (tune.phrasing_weight * best + tune.entry_weight * coverage + tune.fuzzy_weight * best_fuzzy)
+            scored.append(Candidate(self.entries[index], round(score, 2)))
+        scored.sort(key=lambda c: c.score, reverse=True)
+        return tokens, scored[: limit or len(scored)]
+
+    def match(self, text: str) -> Match:
+        tokens, ranked = self.rank(text)
+        normalised = " ".join(tokens)
+        tune = self.tuning
+        if not ranked:
+            reason = "no words the knowledge uses" if tokens else "no content words"
+            return Match(ReplyKind.UNKNOWN, normalised, (), reason)
+        top = ranked[0]
+        runner_up = ranked[1].score if len(ranked) > 1 else 0.0
+        lead = top.score - runner_up
+        if top.score >= tune.answer_at and lead >= tune.margin:
+            reason = f"score {top.score:.1f} ≥ {tune.answer_at} and lead {lead:.1f} ≥ {tune.margin}"
+            return Match(ReplyKind.ANSWER, normalised, tuple(ranked), reason, entry=top.entry)
+        plausible = tuple(c.entry for c in ranked if c.score >= tune.suggest_at)[: tune.max_suggestions]
+        if plausible:
+            why = "below the answer threshold" if top.score < tune.answer_at else f"lead {lead:.1f} < {tune.margin}"
+            return Match(ReplyKind.SUGGEST, normalised, tuple(ranked), f"score {top.score:.1f}: {why}", suggestions=plausible)
+        return Match(ReplyKind.UNKNOWN, normalised, tuple(ranked), f"best score {top.score:.1f} < {tune.suggest_at}")
+
+    def complete(self, text: str, limit: int = 25) -> list[Entry]:
+        """Entries for an autocomplete box: ranked by the engine, then by title similarity for half-typed words."""
+        _, ranked = self.rank(text)
+        found = [c.entry for c in ranked]
+        if len(found) < limit and text.strip():
+            titles = {i: e.title for i, e in enumerate(self.entries)}
+            extra = process.extract(text, titles, scorer=fuzz.partial_ratio, processor=normalise, limit=limit, score_cutoff=60)
+            found += [self.entries[i] for _, _, i in extra if self.entries[i] not in found]
+        return found[:limit]

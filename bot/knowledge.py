@@ -1,0 +1,218 @@
+"""Load and validate the knowledge base: entries, sources and synonyms, all YAML.
+
+Every problem is reported at once, each naming its file, entry and field, so a
+maintainer fixes a broken edit in one go. Nothing partial is ever returned: the
+bot does not start (or keeps its last good knowledge) on a broken knowledge base.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from bot.models import Entry, Source
+
+SOURCES_FILE = "sources.yaml"
+SYNONYMS_FILE = "synonyms.yaml"
+ENTRY_FIELDS = {"id", "title", "questions", "answer", "sources", "keywords", "related"}
+REQUIRED_ENTRY_FIELDS = ("id", "title", "questions", "answer", "sources")
+SOURCE_FIELDS = {"id", "title", "author", "date"}
+ID_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+
+
+class KnowledgeError(ValueError):
+    """The knowledge base does not validate; the message lists every problem."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__("knowledge does not validate:\n  " + "\n  ".join(problems))
+
+
+@dataclass(frozen=True)
+class Knowledge:
+    entries: tuple[Entry, ...]
+    sources: dict[str, Source]
+    synonyms: dict[str, tuple[str, ...]]
+    version: str
+    folder: Path
+    _by_id: dict[str, Entry] = field(default_factory=dict, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        self._by_id.update({e.id: e for e in self.entries})
+
+    def get(self, entry_id: str) -> Entry | None:
+        return self._by_id.get(entry_id)
+
+
+def question_key(text: str) -> str:
+    """How two alternate questions are compared for duplicates."""
+    return " ".join(re.sub(r"[^\w\s]", " ", text.casefold()).split())
+
+
+def load_knowledge(folder: Path | str) -> Knowledge:
+    folder = Path(folder)
+    problems: list[str] = []
+    if not folder.is_dir():
+        raise KnowledgeError([f"{folder}: no such knowledge folder"])
+    files = sorted(folder.glob("*.yaml"))
+    digest = hashlib.sha256()
+    docs: dict[str, Any] = {}
+    for path in files:
+        raw = path.read_bytes()
+        digest.update(path.name.encode() + b"\0" + raw)
+        try:
+            docs[path.name] = yaml.safe_load(raw)
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+            problem = getattr(exc, "problem", None) or str(exc)
+            problems.append(f"{path.name}: invalid YAML{where}: {problem}")
+    if problems:
+        raise KnowledgeError(problems)
+
+    sources = _load_sources(docs.pop(SOURCES_FILE, None), problems)
+    synonyms = _load_synonyms(docs.pop(SYNONYMS_FILE, {}) or {}, problems)
+    entries: list[Entry] = []
+    for name, doc in docs.items():
+        entries.extend(_load_entries(name, doc, sources, problems))
+    _check_across_entries(entries, problems)
+    if not entries and not problems:
+        problems.append(f"{folder}: no entries found in any *.yaml file")
+    if problems:
+        raise KnowledgeError(problems)
+    return Knowledge(tuple(entries), sources, synonyms, digest.hexdigest()[:12], folder)
+
+
+def _load_sources(doc: Any, problems: list[str]) -> dict[str, Source]:
+    where = SOURCES_FILE
+    if doc is None:
+        problems.append(f"{where}: missing (every entry names its sources from it)")
+        return {}
+    if not isinstance(doc, dict) or set(doc) != {"sources"} or not isinstance(doc["sources"], list):
+        problems.append(f"{where}: must be a mapping with one key `sources:` holding a list")
+        return {}
+    sources: dict[str, Source] = {}
+    for i, item in enumerate(doc["sources"]):
+        label = f"{where}: source #{i + 1}"
+        if not isinstance(item, dict):
+            problems.append(f"{label}: must be a mapping")
+            continue
+        if unknown := set(item) - SOURCE_FIELDS:
+            problems.append(f"{label}: unknown field(s) {', '.join(sorted(map(str, unknown)))}")
+        sid, title = item.get("id"), item.get("title")
+        if not isinstance(sid, str) or not sid.strip():
+            problems.append(f"{label}: field `id` is missing or empty")
+            continue
+        if not isinstance(title, str) or not title.strip():
+            problems.append(f"{where}: source '{sid}': field `title` is missing or empty")
+            continue
+        if sid in sources:
+            problems.append(f"{where}: source '{sid}': duplicate id")
+        author, date = item.get("author"), item.get("date")
+        sources[sid] = Source(sid, title.strip(), str(author) if author else None, str(date) if date else None)
+    return sources
+
+
+def _load_synonyms(doc: Any, problems: list[str]) -> dict[str, tuple[str, ...]]:
+    where = SYNONYMS_FILE
+    if not isinstance(doc, dict) or set(doc) - {"synonyms"} or not isinstance(doc.get("synonyms", {}), dict):
+        problems.append(f"{where}: must be a mapping with one key `synonyms:` holding canonical: [variants]")
+        return {}
+    synonyms: dict[str, tuple[str, ...]] = {}
+    seen: dict[str, str] = {}
+    for canonical, variants in (doc.get("synonyms") or {}).items():
+        if not isinstance(variants, list) or not all(isinstance(v, str) and v.strip() for v in variants):
+            problems.append(f"{where}: '{canonical}': must be a list of non-empty strings")
+            continue
+        for variant in variants:
+            key = variant.casefold().strip()
+            if key in seen and seen[key] != canonical:
+                problems.append(f"{where}: '{variant}' is listed under both '{seen[key]}' and '{canonical}'")
+            seen[key] = str(canonical)
+        synonyms[str(canonical)] = tuple(v.strip() for v in variants)
+    return synonyms
+
+
+def _strings(value: Any) -> tuple[str, ...] | None:
+    if isinstance(value, list) and all(isinstance(v, str | int | float) for v in value):
+        return tuple(str(v).strip() for v in value)
+    return None
+
+
+def _load_entries(name: str, doc: Any, sources: dict[str, Source], problems: list[str]) -> list[Entry]:
+    if not isinstance(doc, dict) or set(doc) != {"entries"} or not isinstance(doc["entries"], list):
+        problems.append(f"{name}: must be a mapping with one key `entries:` holding a list of entries")
+        return []
+    entries = []
+    for i, item in enumerate(doc["entries"]):
+        if not isinstance(item, dict):
+            problems.append(f"{name}: entry #{i + 1}: must be a mapping of fields")
+            continue
+        eid = item.get("id")
+        label = f"{name}: entry '{eid}'" if isinstance(eid, str) and eid else f"{name}: entry #{i + 1}"
+        before = len(problems)
+        if unknown := set(item) - ENTRY_FIELDS:
+            allowed = ", ".join(sorted(ENTRY_FIELDS))
+            problems.append(f"{label}: unknown field(s) {', '.join(sorted(map(str, unknown)))} (allowed: {allowed})")
+        for key in REQUIRED_ENTRY_FIELDS:
+            value = item.get(key)
+            if value is None or (isinstance(value, str | list) and not value) or (
+                isinstance(value, str) and not value.strip()
+            ):
+                problems.append(f"{label}: field `{key}` is missing or empty")
+        if isinstance(eid, str) and eid and not ID_PATTERN.match(eid):
+            problems.append(f"{label}: field `id` must be lowercase words joined by hyphens")
+        for key in ("title", "answer"):
+            if key in item and item[key] is not None and not isinstance(item[key], str):
+                problems.append(f"{label}: field `{key}` must be text")
+        lists = {key: _strings(item.get(key, [])) for key in ("questions", "sources", "keywords", "related")}
+        for key, value in lists.items():
+            if value is None:
+                problems.append(f"{label}: field `{key}` must be a list of strings")
+            elif any(not v for v in value):
+                problems.append(f"{label}: field `{key}` has an empty item")
+        for sid in lists["sources"] or ():
+            if sid not in sources:
+                problems.append(f"{label}: field `sources` names unknown source '{sid}' (see {SOURCES_FILE})")
+        if len(problems) > before:
+            continue
+        entries.append(
+            Entry(
+                id=eid,
+                title=item["title"].strip(),
+                questions=lists["questions"] or (),
+                answer=" ".join(item["answer"].split()),
+                sources=tuple(sources[s] for s in lists["sources"] or ()),
+                keywords=lists["keywords"] or (),
+                related=lists["related"] or (),
+                file=name,
+            )
+        )
+    return entries
+
+
+def _check_across_entries(entries: list[Entry], problems: list[str]) -> None:
+    ids: dict[str, str] = {}
+    for entry in entries:
+        if entry.id in ids:
+            problems.append(f"{entry.file}: entry '{entry.id}': duplicate id (also in {ids[entry.id]})")
+        ids[entry.id] = entry.file
+    owner: dict[str, str] = {}
+    for entry in entries:
+        for text in (entry.title, *entry.questions):
+            key = question_key(text)
+            other = owner.setdefault(key, entry.id)
+            if other != entry.id:
+                problems.append(
+                    f"{entry.file}: entry '{entry.id}': field `questions`: “{text}” is also a question of '{other}'"
+                )
+        for rid in entry.related:
+            if rid not in ids:
+                problems.append(f"{entry.file}: entry '{entry.id}': field `related` names unknown entry '{rid}'")
+            elif rid == entry.id:
+                problems.append(f"{entry.file}: entry '{entry.id}': field `related` names the entry itself")

@@ -1,0 +1,86 @@
+"""Text handling shared by the engine and the service: cleaning chat markup and normalising words.
+
+Pure functions and small data only; the domain vocabulary (synonyms and
+abbreviations) lives in knowledge/synonyms.yaml, not here.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+import snowballstemmer
+
+MAX_QUESTION_CHARS = 500
+
+_MARKUP = re.compile(
+    r"<(?:[@#!][^<>\s]*|(?:https?|mailto):[^<>]*)>"  # Slack <@U1>, <#C1|x>, <!channel>, <http://..|x>; Discord <@1>, <#1>
+    r"|<a?:\w+:\d+>"  # Discord custom emoji
+    r"|<t:\d+(?::\w)?>"  # Discord timestamps
+    r"|@(?:everyone|here|channel)\b",
+    re.IGNORECASE,
+)
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2066-\u2069\ufeff]")
+_APOSTROPHES = str.maketrans({"’": "'", "‘": "'", "`": "'", "´": "'"})
+_CONTRACTIONS = (
+    (re.compile(r"\bcan't\b"), "can not"),
+    (re.compile(r"\bwon't\b"), "will not"),
+    (re.compile(r"\b(\w+)n't\b"), r"\1 not"),
+    (re.compile(r"\b(\w+)'re\b"), r"\1 are"),
+    (re.compile(r"\b(\w+)'m\b"), r"\1 am"),
+    (re.compile(r"\b(\w+)'ve\b"), r"\1 have"),
+    (re.compile(r"\b(\w+)'ll\b"), r"\1 will"),
+    (re.compile(r"\b(\w+)'d\b"), r"\1 would"),
+    (re.compile(r"\b(\w+)'s\b"), r"\1"),
+)
+_NON_WORD = re.compile(r"[^\w+#]+|_")
+
+STOP_WORDS = frozenset(
+    """
+    a about above actually after again all also am an and any anyone anything are around as at be because been
+    before being below between both but by can could did do does doing done down during each either else even
+    ever every few for from further get gets getting go going gonna got had has have having he her here hers him
+    his how however i if in into is it its itself just kind kinda know let like me might mine more most much must
+    my myself nor now of off on once one only or other our ours out over own pls please quite rather
+    really same say says she should so some someone something sort such tell than that the their them then there
+    these they thing things this those though through thru to too u ur up us very wanna want was way we well
+    were what whats when where whether which while who whom whose why will with would ya yeah yes yet you your
+    yours yourself 2 4 r n y im ive id hey
+    lol lmao haha hehe ok okay hmm tbh btw idk imo thx ty plz guys folks ppl yall dumb q quick question
+    """.split()
+)
+
+_stemmer = snowballstemmer.stemmer("english")
+
+
+def clean_message(text: str, limit: int = MAX_QUESTION_CHARS) -> tuple[str, bool]:
+    """Strip chat markup (mentions, channel pings, custom emoji) and control characters; cap the length.
+
+    Returns the cleaned text and whether it was cut. Never raises.
+    """
+    text = _MARKUP.sub(" ", text)
+    text = _CONTROL.sub(" ", text)
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text, False
+    cut = text[:limit]
+    if " " in cut[limit // 2 :]:
+        cut = cut[: cut.rindex(" ")]
+    return cut, True
+
+
+def normalise(text: str) -> str:
+    """NFKC, case folding, contractions expanded, punctuation dropped, whitespace collapsed."""
+    text = unicodedata.normalize("NFKC", text).casefold().translate(_APOSTROPHES)
+    for pattern, replacement in _CONTRACTIONS:
+        text = pattern.sub(replacement, text)
+    return " ".join(_NON_WORD.sub(" ", text).split())
+
+
+@lru_cache(maxsize=65536)
+def stem(word: str) -> str:
+    """Reduce a word to its stem, so plurals and -ing/-ed forms meet ("salaries" and "salary")."""
+    if not word.isalpha() or len(word) <= 3:
+        return word
+    return _stemmer.stemWord(word)
