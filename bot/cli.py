@@ -99,14 +99,87 @@ async def cmd_why(settings: Settings, args: argparse.Namespace) -> int:
     print(f"question:  {text}")
     print("tokens:    " + (" ".join(f"{t}({engine.weight(t):.2f})" for t in match.normalised.split()) or "(none)"))
     print(f"decision:  {match.kind.value} — {match.reason}")
-    print(f"rules:     answer when score ≥ {tune.answer_at} and lead over the runner-up ≥ {tune.margin}; "
-          f"suggest entries scoring ≥ {tune.suggest_at}")
+    print(f"rules:     answer when confidence ≥ {tune.answer_at}; otherwise suggest entries scoring ≥ {tune.suggest_at}")
     for i, cand in enumerate(match.candidates[: args.top], 1):
         print(f"  {i}. {cand.score:6.2f}  {cand.entry.id}  ({cand.entry.file})")
     return 0
 
 
-COMMANDS = {"chat": cmd_chat, "ask": cmd_ask, "check": cmd_check, "eval": cmd_eval, "why": cmd_why}
+@contextlib.asynccontextmanager
+async def open_store(settings: Settings) -> AsyncIterator[Store]:
+    """The question log for maintainers' commands: safe to use while the bot runs (WAL, busy timeout)."""
+    store = await Store(settings.db_path, salt=settings.salt).open(writer=False)
+    try:
+        yield store
+    finally:
+        await store.close()
+
+
+async def cmd_review(settings: Settings, args: argparse.Namespace) -> int:
+    from bot import review
+    from bot.promote import add_questions, skeleton
+
+    async with open_store(settings) as store:
+        if args.action == "list":
+            since = review.parse_age(args.since) if args.since else None
+            found = await review.clusters(store, since=since, platform=args.platform, status=args.status)
+            if args.json:
+                print(json.dumps([c.as_dict() for c in found], indent=2, ensure_ascii=False))
+            elif args.csv:
+                import csv
+
+                writer = csv.writer(sys.stdout)
+                writer.writerow(["id", "count", "first_seen", "last_seen", "platforms", "representative", "best_guesses"])
+                for c in found:
+                    guesses = " ".join(f"{g['entry_id']}:{g['score']}" for g in c.best_guesses)
+                    writer.writerow([c.id, c.count, c.first_seen, c.last_seen, " ".join(c.platforms), c.representative, guesses])
+            else:
+                print(review.format_clusters(found, args.limit))
+                if found:
+                    print("\nnext: careerbot review promote ID --to ENTRY_ID | review new ID | review dismiss ID")
+            return 0
+        cluster = await review.find_cluster(store, args.cluster)
+        if args.action == "promote":
+            knowledge = load_knowledge(settings.knowledge_dir)
+            added = add_questions(knowledge, args.to, cluster.questions)
+            await store.set_status(cluster.refs, "resolved")
+            print(f"added {len(added)} question(s) to '{args.to}' in {knowledge.get(args.to).file}; "  # type: ignore[union-attr]
+                  f"cluster {cluster.id} resolved")
+            for q in added:
+                print(f"  + {q}")
+            print("A running bot picks the change up by itself; commit the knowledge file to keep it.")
+        elif args.action == "new":
+            print(skeleton(cluster), end="")
+        elif args.action == "dismiss":
+            await store.set_status(cluster.refs, "dismissed")
+            print(f"cluster {cluster.id} dismissed ({cluster.count} question(s)); it will not come back")
+    return 0
+
+
+async def cmd_stats(settings: Settings, args: argparse.Namespace) -> int:
+    from bot import review
+
+    async with open_store(settings) as store:
+        since = review.parse_age(args.since) if args.since else None
+        result = await review.stats(store, since=since, platform=args.platform, period=args.period)
+    print(json.dumps(result.as_dict(), indent=2) if args.json else review.format_stats(result))
+    return 0
+
+
+async def cmd_log(settings: Settings, args: argparse.Namespace) -> int:
+    from datetime import timedelta
+
+    from bot.review import parse_age
+
+    age = parse_age(args.older_than) if args.older_than else timedelta(days=settings.retention_days)
+    async with open_store(settings) as store:
+        removed = await store.purge(age)
+    print(f"purged {removed} question(s) older than {age.days} days from {settings.db_path}")
+    return 0
+
+
+COMMANDS = {"chat": cmd_chat, "ask": cmd_ask, "check": cmd_check, "eval": cmd_eval, "why": cmd_why,
+            "review": cmd_review, "stats": cmd_stats, "log": cmd_log}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -131,6 +204,36 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("why", help="show how a question was scored and decided")
     p.add_argument("question", nargs="+")
     p.add_argument("--top", type=int, default=5)
+
+    p = sub.add_parser("review", help="unanswered and low-rated questions, clustered; turn them into knowledge")
+    actions = p.add_subparsers(dest="action", metavar="ACTION")
+    p.set_defaults(action="list", since=None, platform=None, status="open", json=False, csv=False, limit=None)
+    for target in (p, actions.add_parser("list", help="list clusters (the default)")):
+        target.add_argument("--since", help="only questions newer than this age, e.g. 7d, 2w, 12h")
+        target.add_argument("--platform", help="only this platform (console, cli, discord, slack)")
+        target.add_argument("--status", default="open", choices=["open", "resolved", "dismissed", "all"])
+        target.add_argument("--limit", type=int, help="show at most this many clusters")
+        fmt = target.add_mutually_exclusive_group()
+        fmt.add_argument("--json", action="store_true")
+        fmt.add_argument("--csv", action="store_true")
+    a = actions.add_parser("promote", help="add a cluster's questions to an entry and mark it resolved")
+    a.add_argument("cluster")
+    a.add_argument("--to", required=True, metavar="ENTRY_ID")
+    a = actions.add_parser("new", help="print a YAML skeleton for a new entry from a cluster")
+    a.add_argument("cluster")
+    a = actions.add_parser("dismiss", help="mark a cluster as noise so it does not come back")
+    a.add_argument("cluster")
+
+    p = sub.add_parser("stats", help="answer, suggestion and unknown rates over time; top and low-rated entries")
+    p.add_argument("--since", help="only questions newer than this age, e.g. 30d")
+    p.add_argument("--platform")
+    p.add_argument("--period", choices=["day", "week"], default="day")
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("log", help="maintain the question log")
+    log_actions = p.add_subparsers(dest="action", metavar="ACTION", required=True)
+    a = log_actions.add_parser("purge", help="delete questions older than the retention period")
+    a.add_argument("--older-than", help="age such as 90d (default: CAREERBOT_RETENTION_DAYS)")
     return parser
 
 
@@ -151,7 +254,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                   settings.log_format)
     try:
         return asyncio.run(COMMANDS[command](settings, args))
-    except KnowledgeError as exc:
+    except (KnowledgeError, StoreError, LookupError, ValueError) as exc:
         print(f"careerbot: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

@@ -16,9 +16,12 @@ How a question is scored against an entry:
    question explains, how much of that alternate is matched, how much of the
    question the whole entry explains, and rapidfuzz's token-set similarity.
 
-The decision: answer when the best score clears ``answer_at`` *and* leads the
-runner-up by ``margin``; otherwise suggest plausible entries; otherwise admit
-not knowing.
+The decision is separate from the ranking, because a high rank is not the same
+as a right answer: a small logistic model (``Evidence``; weights fitted on
+labelled questions by ``bench/tune.py``) turns the top score, its lead over the
+runner-up, how much of the question the entry explains, the share of unknown
+words and the question's length into a confidence. Answer above ``answer_at``;
+otherwise suggest plausible entries; otherwise admit not knowing.
 """
 
 from __future__ import annotations
@@ -40,16 +43,19 @@ from bot.text import STOP_WORDS, normalise, stem
 class Tuning:
     """The engine's knobs, tuned on labelled questions (``careerbot eval``)."""
 
-    answer_at: float = 44.0
-    margin: float = 6.0
-    suggest_at: float = 30.0
-    max_suggestions: int = 3
-    phrasing_weight: float = 0.30
+    # ranking: how a candidate's score (0-100) blends its signals
+    phrasing_weight: float = 0.2
     entry_weight: float = 0.65
-    fuzzy_weight: float = 0.10
-    precision_share: float = 0.6
+    fuzzy_weight: float = 0.1
+    precision_share: float = 0.45
+    keyword_focus: float = 0.7
     unknown_word_factor: float = 1.0
     candidate_limit: int = 12
+    # deciding: a logistic model of "the top candidate is right", over the features of ``Evidence``
+    confidence_weights: tuple[float, ...] = (-2.78, 1.36, 0.99, 2.04, -1.56, 1.38)
+    answer_at: float = 0.6
+    suggest_at: float = 15.0
+    max_suggestions: int = 3
 
 
 class Analyzer:
@@ -108,6 +114,24 @@ class Analyzer:
 
 
 @dataclass(frozen=True, slots=True)
+class Evidence:
+    """What the decision looks at: how strong and how clear-cut the best match is."""
+
+    score: float  # the top candidate's score, 0-100
+    lead: float  # its lead over the runner-up
+    explained: float  # share of the question's weight that the top entry uses at all
+    unknown: float  # share of the question's weight in words the knowledge never uses
+    length: int  # content tokens in the question
+
+    def features(self) -> tuple[float, ...]:
+        return (1.0, self.score / 100, self.lead / 100, self.explained, self.unknown, math.log(max(1, self.length)))
+
+    def confidence(self, weights: tuple[float, ...]) -> float:
+        z = sum(w * x for w, x in zip(weights, self.features(), strict=True))
+        return 1 / (1 + math.exp(-max(-50.0, min(50.0, z))))
+
+
+@dataclass(frozen=True, slots=True)
 class _Phrasing:
     tokens: frozenset[str]
     text: str
@@ -127,10 +151,21 @@ class Engine:
 
         entry_tokens: list[set[str]] = []
         raw_phrasings: list[list[tuple[str, ...]]] = []
+        self.focus: list[dict[str, float]] = []
         for entry in self.entries:
-            phrasings = [self.analyzer.tokens(t, correct=False) for t in (entry.title, *entry.questions, *entry.keywords)]
-            raw_phrasings.append([p for p in phrasings if p])
-            entry_tokens.append({t for p in phrasings for t in p})
+            phrasings = [self.analyzer.tokens(t, correct=False) for t in (entry.title, *entry.questions)]
+            keywords = [self.analyzer.tokens(k, correct=False) for k in entry.keywords]
+            raw_phrasings.append([p for p in phrasings + keywords if p])
+            entry_tokens.append({t for p in phrasings + keywords for t in p})
+            counts: dict[str, int] = defaultdict(int)
+            for p in phrasings:
+                for t in set(p):
+                    counts[t] += 1
+            focus = {t: math.sqrt(n / max(1, len(phrasings))) for t, n in counts.items()}
+            for k in keywords:
+                for t in k:
+                    focus[t] = max(focus.get(t, 0.0), self.tuning.keyword_focus)
+            self.focus.append(focus)
 
         count = len(self.entries)
         df: dict[str, int] = defaultdict(int)
@@ -165,12 +200,12 @@ class Engine:
         rare = [t for t in known if len(self.postings[t]) <= self.common_cutoff] or known
         for token in rare:
             for index in self.postings[token]:
-                overlap[index] += weights[token]
+                overlap[index] += weights[token] * self.focus[index][token]
         for token in known:
             if token not in rare:
                 for index in overlap:
                     if token in self.entry_tokens[index]:
-                        overlap[index] += weights[token]
+                        overlap[index] += weights[token] * self.focus[index][token]
         tune = self.tuning
         shortlist = sorted(overlap, key=overlap.__getitem__, reverse=True)[: tune.candidate_limit]
         query = frozenset(tokens)
@@ -194,6 +229,18 @@ class Engine:
         scored.sort(key=lambda c: c.score, reverse=True)
         return tokens, scored[: limit or len(scored)]
 
+    def evidence(self, tokens: tuple[str, ...], ranked: list[Candidate]) -> Evidence:
+        weights = {t: self.weight(t) for t in tokens}
+        total = sum(weights.values()) or 1.0
+        top_tokens = self.entry_tokens[self.entries.index(ranked[0].entry)] if ranked else frozenset()
+        return Evidence(
+            score=ranked[0].score if ranked else 0.0,
+            lead=ranked[0].score - (ranked[1].score if len(ranked) > 1 else 0.0) if ranked else 0.0,
+            explained=sum(w for t, w in weights.items() if t in top_tokens) / total,
+            unknown=sum(w for t, w in weights.items() if t not in self.idf) / total,
+            length=len(tokens),
+        )
+
     def match(self, text: str) -> Match:
         tokens, ranked = self.rank(text)
         normalised = " ".join(tokens)
@@ -201,17 +248,15 @@ class Engine:
         if not ranked:
             reason = "no words the knowledge uses" if tokens else "no content words"
             return Match(ReplyKind.UNKNOWN, normalised, (), reason)
-        top = ranked[0]
-        runner_up = ranked[1].score if len(ranked) > 1 else 0.0
-        lead = top.score - runner_up
-        if top.score >= tune.answer_at and lead >= tune.margin:
-            reason = f"score {top.score:.1f} ≥ {tune.answer_at} and lead {lead:.1f} ≥ {tune.margin}"
-            return Match(ReplyKind.ANSWER, normalised, tuple(ranked), reason, entry=top.entry)
+        evidence = self.evidence(tokens, ranked)
+        confidence = evidence.confidence(tune.confidence_weights)
+        facts = (f"confidence {confidence:.2f} (score {evidence.score:.1f}, lead {evidence.lead:.1f}, "
+                 f"explained {evidence.explained:.0%}, unknown words {evidence.unknown:.0%}, {evidence.length} tokens)")
+        if confidence >= tune.answer_at:
+            return Match(ReplyKind.ANSWER, normalised, tuple(ranked), f"{facts} ≥ {tune.answer_at}", entry=ranked[0].entry)
         plausible = tuple(c.entry for c in ranked if c.score >= tune.suggest_at)[: tune.max_suggestions]
-        if plausible:
-            why = "below the answer threshold" if top.score < tune.answer_at else f"lead {lead:.1f} < {tune.margin}"
-            return Match(ReplyKind.SUGGEST, normalised, tuple(ranked), f"score {top.score:.1f}: {why}", suggestions=plausible)
-        return Match(ReplyKind.UNKNOWN, normalised, tuple(ranked), f"best score {top.score:.1f} < {tune.suggest_at}")
+        kind = ReplyKind.SUGGEST if plausible else ReplyKind.UNKNOWN
+        return Match(kind, normalised, tuple(ranked), f"{facts} < {tune.answer_at}", suggestions=plausible)
 
     def complete(self, text: str, limit: int = 25) -> list[Entry]:
         """Entries for an autocomplete box: ranked by the engine, then by title similarity for half-typed words."""

@@ -11,9 +11,11 @@ import re
 import time
 from pathlib import Path
 
+from bot import review
 from bot.engine import Engine, Tuning
 from bot.knowledge import Knowledge, load_knowledge
 from bot.models import Entry, Question, Reply, ReplyKind
+from bot.review import Cluster
 from bot.store import FeedbackRecord, QuestionRecord, Store, new_ref
 from bot.text import MAX_QUESTION_CHARS, clean_message, normalise
 
@@ -158,6 +160,13 @@ class Service:
 
     def _entries(self, ids: tuple[str, ...] | list[str]) -> tuple[Entry, ...]:
         return tuple(e for e in (self.knowledge.get(i) for i in ids) if e is not None)
+
+    async def unanswered(self, limit: int = 5) -> list[Cluster]:
+        """The most frequent open clusters of unanswered questions (for maintainer commands)."""
+        return (await review.clusters(self.store))[:limit] if self.store is not None else []
+
+    async def stats(self) -> review.Stats | None:
+        return await review.stats(self.store) if self.store is not None else None
 
     def topics(self) -> tuple[Entry, ...]:
         return self.knowledge.entries

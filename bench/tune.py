@@ -1,0 +1,101 @@
+"""Fit the engine's answer/don't-answer decision on labelled questions, and show how well it transfers.
+
+    python bench/tune.py ../shared/eval/dev.yaml tests/eval/holdout.yaml
+
+Fits the logistic ``confidence_weights`` of ``bot.engine.Tuning`` on all files
+together, picks the lowest ``answer_at`` whose false-answer rate stays within
+``--max-false``, and prints them with a cross-check: fitted on each file alone
+and measured on the others, so a fit that only memorises shows up.
+Paste the printed values into ``Tuning`` when they are better.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bot.config import BUNDLED_KNOWLEDGE  # noqa: E402
+from bot.engine import Engine  # noqa: E402
+from bot.evaluate import Case, load_cases  # noqa: E402
+from bot.knowledge import load_knowledge  # noqa: E402
+
+Row = tuple[tuple[float, ...] | None, int, bool]  # features, top candidate right?, in scope?
+
+
+def rows_for(engine: Engine, cases: list[Case]) -> list[Row]:
+    rows: list[Row] = []
+    for case in cases:
+        tokens, ranked = engine.rank(case.question)
+        if not ranked:
+            rows.append((None, 0, bool(case.expect)))
+            continue
+        right = int(ranked[0].entry.id in case.expect)
+        rows.append((engine.evidence(tokens, ranked).features(), right, bool(case.expect)))
+    return rows
+
+
+def fit(rows: list[Row], *, l2: float = 0.01, steps: int = 3000, rate: float = 0.5) -> tuple[float, ...]:
+    data = [(x, y) for x, y, _ in rows if x is not None]
+    weights = [0.0] * len(data[0][0])
+    for _ in range(steps):
+        grad = [0.0] * len(weights)
+        for x, y in data:
+            p = 1 / (1 + math.exp(-sum(w * v for w, v in zip(weights, x, strict=True))))
+            for i, v in enumerate(x):
+                grad[i] += (p - y) * v
+        for i in range(len(weights)):
+            weights[i] -= rate * (grad[i] / len(data) + (l2 * weights[i] if i else 0.0))
+    return tuple(round(w, 2) for w in weights)
+
+
+def measure(weights: tuple[float, ...], rows: list[Row], threshold: float) -> tuple[float, float]:
+    in_scope = correct = out = false = 0
+    for x, right, scoped in rows:
+        answered = x is not None and 1 / (1 + math.exp(-sum(w * v for w, v in zip(weights, x, strict=True)))) >= threshold
+        if scoped:
+            in_scope += 1
+            correct += answered and right
+        else:
+            out += 1
+            false += answered
+    return correct / max(1, in_scope), false / max(1, out)
+
+
+def pick_threshold(weights: tuple[float, ...], rows: list[Row], max_false: float) -> float:
+    for step in range(20, 96):
+        threshold = step / 100
+        if measure(weights, rows, threshold)[1] <= max_false:
+            return threshold
+    return 0.95
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("files", nargs="+", type=Path)
+    parser.add_argument("--max-false", type=float, default=0.03, help="false-answer rate to stay within")
+    args = parser.parse_args()
+    engine = Engine(load_knowledge(BUNDLED_KNOWLEDGE))
+    sets = {f.name: rows_for(engine, load_cases(f)) for f in args.files}
+    every = [r for rows in sets.values() for r in rows]
+    weights = fit(every)
+    threshold = pick_threshold(weights, every, args.max_false)
+    print(f"fitted on all ({len(every)} questions): confidence_weights={weights} answer_at={threshold}")
+    for name, rows in sets.items():
+        accuracy, false = measure(weights, rows, threshold)
+        print(f"  {name:<14} in-scope top-1 {accuracy:6.1%}   false answers {false:6.1%}")
+    if len(sets) > 1:
+        print("cross-check (fitted on one file, measured on the others):")
+        for name, rows in sets.items():
+            w = fit(rows)
+            t = pick_threshold(w, rows, args.max_false)
+            others = [r for other, rs in sets.items() if other != name for r in rs]
+            accuracy, false = measure(w, others, t)
+            print(f"  fit {name:<14} -> others: in-scope top-1 {accuracy:6.1%}   false answers {false:6.1%}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,141 @@
+"""The bundled knowledge base: the coverage contract, and validation that names file, entry and field."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from bot.config import BUNDLED_KNOWLEDGE
+from bot.knowledge import Knowledge, KnowledgeError, load_knowledge
+
+# The project's coverage contract: every topic id the bundled knowledge must answer,
+# with the articles (source ids in knowledge/sources.yaml) each answer must draw on.
+# 000 = unsexy-truths, 001 = why-become, 002 = what-i-do, 003 = why-i-didnt.
+REQUIRED_TOPICS: dict[str, set[str]] = {
+    "what-is-an-ml-engineer": {"what-i-do"},
+    "ml-engineer-vs-data-scientist": {"what-i-do", "why-become"},
+    "is-it-entry-level": {"what-i-do", "why-i-didnt"},
+    "degree-requirements": {"unsexy-truths", "why-i-didnt"},
+    "salary-and-pay": {"unsexy-truths", "what-i-do"},
+    "programming-skills": {"unsexy-truths", "what-i-do"},
+    "tech-stack": {"what-i-do", "why-i-didnt"},
+    "skills-overview": {"why-become", "what-i-do"},
+    "daily-grind": {"unsexy-truths", "why-i-didnt"},
+    "typical-day": {"what-i-do"},
+    "project-workflow": {"what-i-do"},
+    "non-coding-work": {"what-i-do"},
+    "team-structures": {"what-i-do"},
+    "shortcuts-and-tradeoffs": {"unsexy-truths"},
+    "learn-the-basics": {"unsexy-truths"},
+    "hype-vs-reality": {"unsexy-truths", "why-i-didnt"},
+    "real-world-challenges": {"why-i-didnt", "unsexy-truths"},
+    "keeping-up": {"why-i-didnt", "what-i-do"},
+    "confidence-and-imposter-feelings": {"why-i-didnt", "unsexy-truths"},
+    "job-market": {"why-i-didnt", "unsexy-truths"},
+    "reasons-to-become-one": {"why-become", "what-i-do"},
+    "reasons-not-to": {"why-i-didnt", "unsexy-truths"},
+    "work-life-balance": {"what-i-do", "why-become"},
+    "career-progression": {"why-become", "unsexy-truths"},
+    "industries": {"why-become", "what-i-do", "unsexy-truths"},
+    "breaking-in": {"unsexy-truths", "what-i-do", "why-i-didnt", "why-become"},
+    "career-changers": {"why-become", "why-i-didnt"},
+    "community-and-events": {"why-become"},
+    "alternatives-to-ml": {"why-i-didnt", "why-become"},
+    "about-the-sources": {"unsexy-truths", "why-become", "what-i-do", "why-i-didnt"},
+}
+
+
+def test_bundled_knowledge_covers_every_required_topic(knowledge: Knowledge) -> None:
+    ids = {e.id for e in knowledge.entries}
+    assert not set(REQUIRED_TOPICS) - ids
+
+
+@pytest.mark.parametrize("topic", sorted(REQUIRED_TOPICS))
+def test_required_topic_draws_on_its_articles(knowledge: Knowledge, topic: str) -> None:
+    entry = knowledge.get(topic)
+    assert entry is not None
+    assert REQUIRED_TOPICS[topic] <= {s.id for s in entry.sources}
+
+
+@pytest.mark.parametrize("entry_id", [e.id for e in load_knowledge(BUNDLED_KNOWLEDGE).entries])
+def test_every_entry_is_complete(knowledge: Knowledge, entry_id: str) -> None:
+    entry = knowledge.get(entry_id)
+    assert entry is not None
+    assert len(entry.questions) >= 8
+    assert 60 <= len(entry.answer.split()) <= 180
+    assert entry.sources and entry.related
+
+
+def test_sources_name_titles_and_authors(knowledge: Knowledge) -> None:
+    assert knowledge.sources["unsexy-truths"].author == "Devansh"
+    assert knowledge.sources["what-i-do"].author == "Egor Howell"
+    assert all(s.title for s in knowledge.sources.values())
+
+
+# --- validation -------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def folder(tmp_path: Path) -> Path:
+    target = tmp_path / "knowledge"
+    shutil.copytree(BUNDLED_KNOWLEDGE, target)
+    return target
+
+
+def _edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text, f"fixture text not found: {old!r}"
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def _problems(folder: Path) -> str:
+    with pytest.raises(KnowledgeError) as info:
+        load_knowledge(folder)
+    return str(info.value)
+
+
+def test_broken_yaml_names_file_and_line(folder: Path) -> None:
+    (folder / "role.yaml").write_text("entries:\n  - id: x\n    title: [unclosed\n", encoding="utf-8")
+    message = _problems(folder)
+    assert "role.yaml: invalid YAML at line" in message
+
+
+def test_unknown_field_is_named(folder: Path) -> None:
+    _edit(folder / "role.yaml", "    title: What is a machine learning engineer?",
+          "    title: What is a machine learning engineer?\n    answr: typo")
+    assert "role.yaml: entry 'what-is-an-ml-engineer': unknown field(s) answr" in _problems(folder)
+
+
+def test_missing_answer_is_named(folder: Path) -> None:
+    text = (folder / "role.yaml").read_text(encoding="utf-8")
+    start = text.index("    answer:", text.index("id: what-is-an-ml-engineer"))
+    end = text.index("    sources:", start)
+    (folder / "role.yaml").write_text(text[:start] + '    answer: ""\n' + text[end:], encoding="utf-8")
+    assert "entry 'what-is-an-ml-engineer': field `answer` is missing or empty" in _problems(folder)
+
+
+def test_duplicate_id_is_named(folder: Path) -> None:
+    _edit(folder / "work.yaml", "id: typical-day", "id: daily-grind")
+    assert "entry 'daily-grind': duplicate id" in _problems(folder)
+
+
+def test_same_question_under_two_entries_is_named(folder: Path) -> None:
+    _edit(folder / "work.yaml", "    questions:\n", '    questions:\n      - "What is a machine learning engineer?"\n')
+    message = _problems(folder)
+    assert "field `questions`" in message and "what-is-an-ml-engineer" in message
+
+
+def test_dangling_related_is_named(folder: Path) -> None:
+    _edit(folder / "role.yaml", "related: [", "related: [no-such-entry, ")
+    assert "field `related` names unknown entry 'no-such-entry'" in _problems(folder)
+
+
+def test_unknown_source_is_named(folder: Path) -> None:
+    _edit(folder / "role.yaml", "sources: [", "sources: [no-such-article, ")
+    assert "field `sources` names unknown source 'no-such-article'" in _problems(folder)
+
+
+def test_missing_folder_is_an_error(tmp_path: Path) -> None:
+    assert "no such knowledge folder" in _problems(tmp_path / "nope")
