@@ -25,7 +25,11 @@ def render(reply: Reply) -> str:
 
         lines.append(_wrap(TRUNCATED_NOTE))
     if reply.kind is ReplyKind.ANSWER and reply.entry is not None:
-        lines += [reply.entry.title, _wrap(reply.text, "  "), _wrap("Source: " + "; ".join(s.cite() for s in reply.entry.sources))]
+        lines += [
+            reply.entry.title,
+            _wrap(reply.text, "  "),
+            _wrap("Source: " + "; ".join(s.cite() for s in reply.entry.sources)),
+        ]
     else:
         lines.append(_wrap(reply.text))
     choices = choices_of(reply)
@@ -60,8 +64,11 @@ async def chat(service: Service, read: Callable[[str], str] = input, write: Call
             write(HELP)
             continue
         if last is not None and line in {"+", "-"} and last.entry is not None:
-            write(await service.feedback(ref=last.ref, entry_id=last.entry.id, helpful=line == "+",
-                                         platform="console", user_id="local"))
+            write(
+                await service.feedback(
+                    ref=last.ref, entry_id=last.entry.id, helpful=line == "+", platform="console", user_id="local"
+                )
+            )
             continue
         question = Question(line, platform="console", user_id="local")
         choices = choices_of(last) if last else ()

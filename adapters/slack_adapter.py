@@ -40,13 +40,17 @@ __all__ = ["build_app", "render_blocks", "serve", "to_question", "web_app"]
 log = logging.getLogger(__name__)
 
 EVENTS_PATH = "/slack/events"
-REFUSAL = ("Sorry, `/careerbot {command}` is only for careerbot's maintainers. "
-           "To ask me something, use `/ask` followed by your question.")
-HELP = ("*careerbot commands*\n"
-        "• `/ask <question>`: ask about machine-learning careers (everyone)\n"
-        "• `/careerbot unanswered`: the most frequent questions I could not answer (maintainers)\n"
-        "• `/careerbot stats`: how often I answer, per day and platform (maintainers)\n"
-        "• `/careerbot help`: this list")
+REFUSAL = (
+    "Sorry, `/careerbot {command}` is only for careerbot's maintainers. "
+    "To ask me something, use `/ask` followed by your question."
+)
+HELP = (
+    "*careerbot commands*\n"
+    "• `/ask <question>`: ask about machine-learning careers (everyone)\n"
+    "• `/careerbot unanswered`: the most frequent questions I could not answer (maintainers)\n"
+    "• `/careerbot stats`: how often I answer, per day and platform (maintainers)\n"
+    "• `/careerbot help`: this list"
+)
 GONE = "Sorry, that answer is no longer in my knowledge base. Try asking again with `/ask`."
 SHARE_FAILED = "I couldn't post in this channel. Invite me first (`/invite @careerbot`), then try again."
 
@@ -107,9 +111,14 @@ def build_app(service: Service, settings: Settings, *, client: AsyncWebClient | 
     client = client or AsyncWebClient(token=settings.slack_bot_token)
     with _without_oauth_env():
         # Listeners run after ack() in the background: right for a long-running process (not FaaS).
-        app = AsyncApp(name="careerbot", client=client, signing_secret=settings.slack_signing_secret or "",
-                       process_before_response=False)
-    assert app.oauth_flow is None
+        app = AsyncApp(
+            name="careerbot",
+            client=client,
+            signing_secret=settings.slack_signing_secret or "",
+            process_before_response=False,
+        )
+    if app.oauth_flow is not None:  # pragma: no cover - guarded by _without_oauth_env
+        raise RuntimeError("slack-bolt went into OAuth mode")
     handled = _Recent()
 
     async def is_maintainer(web_client: AsyncWebClient, user_id: str | None) -> bool:
@@ -131,8 +140,11 @@ def build_app(service: Service, settings: Settings, *, client: AsyncWebClient | 
             return
         try:
             reply = await service.ask(to_question(body))
-            await say(text=kit.fallback_text(reply), blocks=render_blocks(reply),
-                      thread_ts=event.get("thread_ts") or event.get("ts"))
+            await say(
+                text=kit.fallback_text(reply),
+                blocks=render_blocks(reply),
+                thread_ts=event.get("thread_ts") or event.get("ts"),
+            )
         except BaseException:
             handled.discard(event_id)  # let Slack's retry try again
             raise
@@ -143,8 +155,9 @@ def build_app(service: Service, settings: Settings, *, client: AsyncWebClient | 
     async def ask_command(ack: Any, body: dict[str, Any], respond: Any) -> None:
         await ack()
         reply = await service.ask(to_question(body))
-        await respond(response_type="ephemeral", text=kit.fallback_text(reply),
-                      blocks=render_blocks(reply, shareable=True))
+        await respond(
+            response_type="ephemeral", text=kit.fallback_text(reply), blocks=render_blocks(reply, shareable=True)
+        )
 
     @app.event("app_mention")
     async def on_mention(body: dict[str, Any], event: dict[str, Any], say: Any) -> None:
@@ -166,23 +179,36 @@ def build_app(service: Service, settings: Settings, *, client: AsyncWebClient | 
             return
         message = body.get("message")
         if message is None:  # the button sat on a private (ephemeral) answer: answer privately too
-            await respond(response_type="ephemeral", replace_original=False, text=kit.fallback_text(reply),
-                          blocks=render_blocks(reply, shareable=True))
+            await respond(
+                response_type="ephemeral",
+                replace_original=False,
+                text=kit.fallback_text(reply),
+                blocks=render_blocks(reply, shareable=True),
+            )
         else:
-            await say(text=kit.fallback_text(reply), blocks=render_blocks(reply),
-                      thread_ts=message.get("thread_ts") or message.get("ts"))
+            await say(
+                text=kit.fallback_text(reply),
+                blocks=render_blocks(reply),
+                thread_ts=message.get("thread_ts") or message.get("ts"),
+            )
 
     @app.action(re.compile(f"^(?:{kit.FEEDBACK_UP}|{kit.FEEDBACK_DOWN})$"))
     async def on_feedback(ack: Any, body: dict[str, Any], action: dict[str, Any], respond: Any) -> None:
         await ack()
         ref, entry_id = kit.unpack(str(action.get("value", "")))
-        thanks = await service.feedback(ref=ref, entry_id=entry_id, helpful=action["action_id"] == kit.FEEDBACK_UP,
-                                        platform="slack", user_id=to_question(body).user_id)
+        thanks = await service.feedback(
+            ref=ref,
+            entry_id=entry_id,
+            helpful=action["action_id"] == kit.FEEDBACK_UP,
+            platform="slack",
+            user_id=to_question(body).user_id,
+        )
         await respond(response_type="ephemeral", replace_original=False, text=kit.escape(thanks))
 
     @app.action(kit.SHARE)
-    async def on_share(ack: Any, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient,
-                       respond: Any) -> None:
+    async def on_share(
+        ack: Any, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient, respond: Any
+    ) -> None:
         await ack()
         ref, entry_id = kit.unpack(str(action.get("value", "")))
         entry = service.entry(entry_id)
@@ -191,8 +217,11 @@ def build_app(service: Service, settings: Settings, *, client: AsyncWebClient | 
             await respond(response_type="ephemeral", replace_original=False, text=GONE)
             return
         try:
-            await client.chat_postMessage(channel=question.channel_id, text=kit.escape(entry.title),
-                                          blocks=kit.shared_blocks(entry, ref, question.user_id or ""))
+            await client.chat_postMessage(
+                channel=question.channel_id,
+                text=kit.escape(entry.title),
+                blocks=kit.shared_blocks(entry, ref, question.user_id or ""),
+            )
         except SlackApiError as exc:
             log.warning("could not share an answer: %s", exc.response.get("error"))
             await respond(response_type="ephemeral", replace_original=False, text=SHARE_FAILED)
@@ -207,8 +236,7 @@ def build_app(service: Service, settings: Settings, *, client: AsyncWebClient | 
             return
         user_id = event.get("user")
         unanswered = format_clusters(await service.unanswered()) if await is_maintainer(client, user_id) else None
-        await client.views_publish(user_id=user_id,
-                                   view=kit.home_view((e.title for e in service.topics()), unanswered))
+        await client.views_publish(user_id=user_id, view=kit.home_view((e.title for e in service.topics()), unanswered))
 
     @app.command("/careerbot")
     async def careerbot_command(ack: Any, body: dict[str, Any], client: AsyncWebClient, respond: Any) -> None:
@@ -226,8 +254,9 @@ def build_app(service: Service, settings: Settings, *, client: AsyncWebClient | 
         else:
             stats = await service.stats()
             report = format_stats(stats) if stats is not None else "The question log is not available."
-        await respond(response_type="ephemeral", text=f"careerbot {command}",
-                      blocks=kit.code(report)[: kit.MESSAGE_BLOCKS_LIMIT])
+        await respond(
+            response_type="ephemeral", text=f"careerbot {command}", blocks=kit.code(report)[: kit.MESSAGE_BLOCKS_LIMIT]
+        )
 
     return app
 
@@ -240,12 +269,14 @@ def web_app(app: AsyncApp, service: Service) -> web.Application:
 
     async def healthz(request: web.Request) -> web.Response:
         database = service.store.health() if service.store is not None else {"state": "disabled"}
-        return web.json_response({
-            "status": "ok" if database["state"] in {"ok", "disabled"} else "degraded",
-            "knowledge_version": service.knowledge.version,
-            "entries": len(service.knowledge.entries),
-            "database": database,
-        })
+        return web.json_response(
+            {
+                "status": "ok" if database["state"] in {"ok", "disabled"} else "degraded",
+                "knowledge_version": service.knowledge.version,
+                "entries": len(service.knowledge.entries),
+                "database": database,
+            }
+        )
 
     application = web.Application()
     application.router.add_post(EVENTS_PATH, events)

@@ -106,8 +106,10 @@ def bullets(lines: Iterable[str]) -> str:
 def code(text: str) -> list[Block]:
     """Monospaced report text (maintainer commands), escaped and split across sections."""
     body = escape(text).replace("```", "'''")
-    return [{"type": "section", "text": {"type": "mrkdwn", "text": f"```{piece}```"}}
-            for piece in chunks(body, SECTION_LIMIT - 6)]
+    return [
+        {"type": "section", "text": {"type": "mrkdwn", "text": f"```{piece}```"}}
+        for piece in chunks(body, SECTION_LIMIT - 6)
+    ]
 
 
 # --- replies --------------------------------------------------------------------------------------
@@ -172,12 +174,15 @@ def home_view(topics: Iterable[str], unanswered: str | None = None) -> Block:
     """The App Home tab: what the bot answers, how to ask, and (maintainers only) unanswered questions."""
     blocks: list[Block] = [
         header("careerbot"),
-        *sections("I answer questions about careers in machine learning, and tell you which article each "
-                  "answer comes from."),
+        *sections(
+            "I answer questions about careers in machine learning, and tell you which article each answer comes from."
+        ),
         header("How to ask"),
-        *sections("• `/ask` followed by your question (only you see the answer, and you can share it)\n"
-                  "• mention me in a channel and I answer in a thread\n"
-                  "• or send me a direct message in the *Messages* tab"),
+        *sections(
+            "• `/ask` followed by your question (only you see the answer, and you can share it)\n"
+            "• mention me in a channel and I answer in a thread\n"
+            "• or send me a direct message in the *Messages* tab"
+        ),
         header("What I can answer"),
         *sections(bullets(topics)),
     ]

@@ -18,10 +18,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot.config import BUNDLED_KNOWLEDGE  # noqa: E402
-from bot.engine import Engine  # noqa: E402
-from bot.evaluate import Case, load_cases  # noqa: E402
-from bot.knowledge import load_knowledge  # noqa: E402
+from bot.config import BUNDLED_KNOWLEDGE
+from bot.engine import Engine
+from bot.evaluate import Case, load_cases
+from bot.knowledge import load_knowledge
 
 Row = tuple[tuple[float, ...] | None, int, bool]  # features, top candidate right?, in scope?
 
@@ -55,7 +55,9 @@ def fit(rows: list[Row], *, l2: float = 0.01, steps: int = 3000, rate: float = 0
 def measure(weights: tuple[float, ...], rows: list[Row], threshold: float) -> tuple[float, float]:
     in_scope = correct = out = false = 0
     for x, right, scoped in rows:
-        answered = x is not None and 1 / (1 + math.exp(-sum(w * v for w, v in zip(weights, x, strict=True)))) >= threshold
+        answered = (
+            x is not None and 1 / (1 + math.exp(-sum(w * v for w, v in zip(weights, x, strict=True)))) >= threshold
+        )
         if scoped:
             in_scope += 1
             correct += answered and right

@@ -75,8 +75,10 @@ async def cmd_ask(settings: Settings, args: argparse.Namespace) -> int:
 async def cmd_check(settings: Settings, args: argparse.Namespace) -> int:
     knowledge = load_knowledge(args.folder or settings.knowledge_dir)
     questions = sum(len(e.questions) for e in knowledge.entries)
-    print(f"knowledge OK: {len(knowledge.entries)} entries, {questions} alternate questions, "
-          f"{len(knowledge.sources)} sources, version {knowledge.version}")
+    print(
+        f"knowledge OK: {len(knowledge.entries)} entries, {questions} alternate questions, "
+        f"{len(knowledge.sources)} sources, version {knowledge.version}"
+    )
     return 0
 
 
@@ -99,7 +101,7 @@ async def cmd_why(settings: Settings, args: argparse.Namespace) -> int:
     print(f"question:  {text}")
     print("tokens:    " + (" ".join(f"{t}({engine.weight(t):.2f})" for t in match.normalised.split()) or "(none)"))
     print(f"decision:  {match.kind.value} — {match.reason}")
-    print(f"rules:     answer when confidence ≥ {tune.answer_at}; otherwise suggest entries scoring ≥ {tune.suggest_at}")
+    print(f"rules:     answer when confidence ≥ {tune.answer_at}; suggest when ≥ {tune.suggest_at}; else don't know")
     for i, cand in enumerate(match.candidates[: args.top], 1):
         print(f"  {i}. {cand.score:6.2f}  {cand.entry.id}  ({cand.entry.file})")
     return 0
@@ -129,10 +131,14 @@ async def cmd_review(settings: Settings, args: argparse.Namespace) -> int:
                 import csv
 
                 writer = csv.writer(sys.stdout)
-                writer.writerow(["id", "count", "first_seen", "last_seen", "platforms", "representative", "best_guesses"])
+                writer.writerow(
+                    ["id", "count", "first_seen", "last_seen", "platforms", "representative", "best_guesses"]
+                )
                 for c in found:
                     guesses = " ".join(f"{g['entry_id']}:{g['score']}" for g in c.best_guesses)
-                    writer.writerow([c.id, c.count, c.first_seen, c.last_seen, " ".join(c.platforms), c.representative, guesses])
+                    writer.writerow(
+                        [c.id, c.count, c.first_seen, c.last_seen, " ".join(c.platforms), c.representative, guesses]
+                    )
             else:
                 print(review.format_clusters(found, args.limit))
                 if found:
@@ -143,8 +149,10 @@ async def cmd_review(settings: Settings, args: argparse.Namespace) -> int:
             knowledge = load_knowledge(settings.knowledge_dir)
             added = add_questions(knowledge, args.to, cluster.questions)
             await store.set_status(cluster.refs, "resolved")
-            print(f"added {len(added)} question(s) to '{args.to}' in {knowledge.get(args.to).file}; "  # type: ignore[union-attr]
-                  f"cluster {cluster.id} resolved")
+            print(
+                f"added {len(added)} question(s) to '{args.to}' in {knowledge.get(args.to).file}; "  # type: ignore[union-attr]
+                f"cluster {cluster.id} resolved"
+            )
             for q in added:
                 print(f"  + {q}")
             print("A running bot picks the change up by itself; commit the knowledge file to keep it.")
@@ -178,8 +186,16 @@ async def cmd_log(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"chat": cmd_chat, "ask": cmd_ask, "check": cmd_check, "eval": cmd_eval, "why": cmd_why,
-            "review": cmd_review, "stats": cmd_stats, "log": cmd_log}
+COMMANDS = {
+    "chat": cmd_chat,
+    "ask": cmd_ask,
+    "check": cmd_check,
+    "eval": cmd_eval,
+    "why": cmd_why,
+    "review": cmd_review,
+    "stats": cmd_stats,
+    "log": cmd_log,
+}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -250,8 +266,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ValueError as exc:
         print(f"careerbot: configuration error: {exc}", file=sys.stderr)
         return 2
-    setup_logging(settings.log_level or ("WARNING" if command in {"chat", "ask", "eval", "why", "check"} else "INFO"),
-                  settings.log_format)
+    setup_logging(
+        settings.log_level or ("WARNING" if command in {"chat", "ask", "eval", "why", "check"} else "INFO"),
+        settings.log_format,
+    )
     try:
         return asyncio.run(COMMANDS[command](settings, args))
     except (KnowledgeError, StoreError, LookupError, ValueError) as exc:
@@ -259,3 +277,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # e.g. `careerbot review | head`
+        sys.stderr.close()
+        return 0

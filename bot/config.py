@@ -16,7 +16,10 @@ BUNDLED_KNOWLEDGE = Path(__file__).resolve().parent.parent / "knowledge"
 VARIABLES: dict[str, tuple[str, str]] = {
     "CAREERBOT_DB": ("careerbot.db", "SQLite file of the question log (created if missing)"),
     "CAREERBOT_KNOWLEDGE": ("the bundled knowledge/ folder", "folder of knowledge YAML files"),
-    "CAREERBOT_RETENTION_DAYS": ("90", "`careerbot log purge` (and the running bot, daily) delete questions older than this"),
+    "CAREERBOT_RETENTION_DAYS": (
+        "90",
+        "`careerbot log purge` (and the running bot, daily) delete questions older than this",
+    ),
     "CAREERBOT_SALT": ("random, kept in the database", "salt for hashing user ids in the log"),
     "CAREERBOT_RELOAD_SECONDS": ("2", "how often the running bot checks knowledge/ for edits (0 = never)"),
     "LOG_LEVEL": ("INFO (WARNING in `careerbot chat`)", "DEBUG, INFO, WARNING or ERROR"),
@@ -27,7 +30,10 @@ VARIABLES: dict[str, tuple[str, str]] = {
     "SLACK_BOT_TOKEN": ("unset", "Slack bot token (xoxb-…); enables the Slack adapter"),
     "SLACK_APP_TOKEN": ("unset", "Slack app-level token (xapp-…); set it for Socket Mode"),
     "SLACK_SIGNING_SECRET": ("unset", "Slack signing secret; required for HTTP mode"),
-    "SLACK_MAINTAINERS": ("unset", "comma-separated Slack user ids allowed maintainer commands (besides workspace admins)"),
+    "SLACK_MAINTAINERS": (
+        "unset",
+        "comma-separated Slack user ids allowed maintainer commands (besides workspace admins)",
+    ),
     "PORT": ("3000", "HTTP port for Slack HTTP mode and /healthz"),
 }
 

@@ -36,7 +36,7 @@ from rapidfuzz.distance import OSA
 
 from bot.knowledge import Knowledge
 from bot.models import Candidate, Entry, Match, ReplyKind
-from bot.text import STOP_WORDS, normalise, stem
+from bot.text import STOP_WORDS, is_english_word, normalise, stem
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,8 +53,9 @@ class Tuning:
     candidate_limit: int = 12
     # deciding: a logistic model of "the top candidate is right", over the features of ``Evidence``
     confidence_weights: tuple[float, ...] = (-2.78, 1.36, 0.99, 2.04, -1.56, 1.38)
-    answer_at: float = 0.6
-    suggest_at: float = 15.0
+    answer_at: float = 0.64
+    suggest_at: float = 0.3  # below answer_at but at least this confident: offer "did you mean"
+    suggest_within: float = 0.6  # ...the candidates scoring at least this share of the top score
     max_suggestions: int = 3
 
 
@@ -73,29 +74,37 @@ class Analyzer:
         self.known_words: set[str] = set(STOP_WORDS)
         for key in self.phrases:
             self.known_words.update(key)
-        self._vocabulary: list[str] = []
+        self._by_initial: dict[str, list[str]] = {}
 
-    def learn(self, texts: list[str]) -> None:
+    def learn(self, words: set[str]) -> None:
         """Remember the words the knowledge uses, so misspellings can be corrected towards them."""
-        for text in texts:
-            self.known_words.update(normalise(text).split())
-        self._vocabulary = sorted(w for w in self.known_words if len(w) >= 3 and not w.isdigit())
+        self.known_words.update(words)
+        self._by_initial: dict[str, list[str]] = defaultdict(list)
+        for w in sorted(self.known_words):
+            if len(w) >= 3 and w.isalpha():
+                self._by_initial[w[0]].append(w)
         self.correct.cache_clear()
 
     @lru_cache(maxsize=16384)  # noqa: B019 - one analyzer per knowledge version; the cache dies with it
     def correct(self, word: str) -> str:
-        if word in self.known_words or len(word) < 3 or not word.isalpha() or stem(word) in self.known_words:
+        """The knowledge's nearest word for a misspelling; real English words the knowledge lacks stay as they are."""
+        if word in self.known_words or len(word) < 4 or not word.isalpha() or stem(word) in self.known_words:
+            return word
+        if is_english_word(word):
             return word
         allowed = 1 if len(word) <= 7 else 2
-        best = process.extractOne(word, self._vocabulary, scorer=OSA.distance, score_cutoff=allowed)
-        if best is None or (len(word) <= 5 and best[0][0] != word[0]):
-            return word
-        return best[0]
+        candidates = self._by_initial.get(word[0], ())  # typos rarely hit the first letter
+        best = process.extractOne(word, candidates, scorer=OSA.distance, score_cutoff=allowed)
+        return best[0] if best else word
 
     def tokens(self, text: str, *, correct: bool = True) -> tuple[str, ...]:
         words = normalise(text).split()
         if correct:
             words = [self.correct(w) for w in words]
+        return self.fold(words)
+
+    def fold(self, words: list[str]) -> tuple[str, ...]:
+        """Stem, fold synonym phrases into canonical tokens, drop stop words, dedupe (order kept)."""
         stems = [stem(w) for w in words]
         out: list[str] = []
         i = 0
@@ -146,15 +155,19 @@ class Engine:
         self.tuning = tuning or Tuning()
         self.entries: tuple[Entry, ...] = knowledge.entries
         self.analyzer = Analyzer(knowledge.synonyms)
-        texts = [t for e in self.entries for t in (e.title, *e.questions, *e.keywords)]
-        self.analyzer.learn(texts)
+        seen_words: set[str] = set()
+
+        def tokens(text: str) -> tuple[str, ...]:
+            words = normalise(text).split()
+            seen_words.update(words)
+            return self.analyzer.fold(words)
 
         entry_tokens: list[set[str]] = []
         raw_phrasings: list[list[tuple[str, ...]]] = []
         self.focus: list[dict[str, float]] = []
         for entry in self.entries:
-            phrasings = [self.analyzer.tokens(t, correct=False) for t in (entry.title, *entry.questions)]
-            keywords = [self.analyzer.tokens(k, correct=False) for k in entry.keywords]
+            phrasings = [tokens(t) for t in (entry.title, *entry.questions)]
+            keywords = [tokens(k) for k in entry.keywords]
             raw_phrasings.append([p for p in phrasings + keywords if p])
             entry_tokens.append({t for p in phrasings + keywords for t in p})
             counts: dict[str, int] = defaultdict(int)
@@ -167,6 +180,7 @@ class Engine:
                     focus[t] = max(focus.get(t, 0.0), self.tuning.keyword_focus)
             self.focus.append(focus)
 
+        self.analyzer.learn(seen_words)
         count = len(self.entries)
         df: dict[str, int] = defaultdict(int)
         for tokens in entry_tokens:
@@ -183,6 +197,7 @@ class Engine:
             [_Phrasing(frozenset(p), " ".join(p), sum(self.idf[t] for t in set(p))) for p in phrasings]
             for phrasings in raw_phrasings
         ]
+        self.phrasing_texts = [[p.text for p in phrasings] for phrasings in self.phrasings]
         self.common_cutoff = max(50, count // 5)
 
     def weight(self, token: str) -> float:
@@ -213,16 +228,14 @@ class Engine:
         scored = []
         for index in shortlist:
             best = 0.0
-            best_fuzzy = 0.0
             for p in self.phrasings[index]:
                 shared = query & p.tokens
-                if not shared:
-                    continue
-                matched = sum(weights[t] for t in shared)
-                recall = matched / total
-                precision = matched / p.weight if p.weight else 0.0
-                best = max(best, (1 - tune.precision_share) * recall + tune.precision_share * precision)
-                best_fuzzy = max(best_fuzzy, fuzz.token_sort_ratio(query_text, p.text) / 100)
+                if shared:
+                    matched = sum(weights[t] for t in shared)
+                    precision = matched / p.weight if p.weight else 0.0
+                    best = max(best, (1 - tune.precision_share) * matched / total + tune.precision_share * precision)
+            texts = self.phrasing_texts[index]
+            best_fuzzy = process.extractOne(query_text, texts, scorer=fuzz.token_sort_ratio)[1] / 100 if texts else 0.0
             coverage = overlap[index] / total
             score = 100 * (tune.phrasing_weight * best + tune.entry_weight * coverage + tune.fuzzy_weight * best_fuzzy)
             scored.append(Candidate(self.entries[index], round(score, 2)))
@@ -250,13 +263,19 @@ class Engine:
             return Match(ReplyKind.UNKNOWN, normalised, (), reason)
         evidence = self.evidence(tokens, ranked)
         confidence = evidence.confidence(tune.confidence_weights)
-        facts = (f"confidence {confidence:.2f} (score {evidence.score:.1f}, lead {evidence.lead:.1f}, "
-                 f"explained {evidence.explained:.0%}, unknown words {evidence.unknown:.0%}, {evidence.length} tokens)")
+        facts = (
+            f"confidence {confidence:.2f} (score {evidence.score:.1f}, lead {evidence.lead:.1f}, "
+            f"explained {evidence.explained:.0%}, unknown words {evidence.unknown:.0%}, {evidence.length} tokens)"
+        )
         if confidence >= tune.answer_at:
-            return Match(ReplyKind.ANSWER, normalised, tuple(ranked), f"{facts} ≥ {tune.answer_at}", entry=ranked[0].entry)
-        plausible = tuple(c.entry for c in ranked if c.score >= tune.suggest_at)[: tune.max_suggestions]
-        kind = ReplyKind.SUGGEST if plausible else ReplyKind.UNKNOWN
-        return Match(kind, normalised, tuple(ranked), f"{facts} < {tune.answer_at}", suggestions=plausible)
+            return Match(
+                ReplyKind.ANSWER, normalised, tuple(ranked), f"{facts} ≥ {tune.answer_at}", entry=ranked[0].entry
+            )
+        if confidence < tune.suggest_at:
+            return Match(ReplyKind.UNKNOWN, normalised, tuple(ranked), f"{facts} < {tune.suggest_at}")
+        floor = ranked[0].score * tune.suggest_within
+        plausible = tuple(c.entry for c in ranked if c.score >= floor)[: tune.max_suggestions]
+        return Match(ReplyKind.SUGGEST, normalised, tuple(ranked), f"{facts} < {tune.answer_at}", suggestions=plausible)
 
     def complete(self, text: str, limit: int = 25) -> list[Entry]:
         """Entries for an autocomplete box: ranked by the engine, then by title similarity for half-typed words."""
@@ -264,6 +283,8 @@ class Engine:
         found = [c.entry for c in ranked]
         if len(found) < limit and text.strip():
             titles = {i: e.title for i, e in enumerate(self.entries)}
-            extra = process.extract(text, titles, scorer=fuzz.partial_ratio, processor=normalise, limit=limit, score_cutoff=60)
+            extra = process.extract(
+                text, titles, scorer=fuzz.partial_ratio, processor=normalise, limit=limit, score_cutoff=60
+            )
             found += [self.entries[i] for _, _, i in extra if self.entries[i] not in found]
         return found[:limit]

@@ -66,8 +66,14 @@ def evaluate(engine: Engine, cases: list[Case]) -> Report:
         match = engine.match(case.question)
         got = match.entry.id if match.entry else None
         suggested = [e.id for e in match.suggestions]
-        miss = {"q": case.question, "expect": list(case.expect), "kind": match.kind.value, "got": got,
-                "suggestions": suggested, "score": match.score}
+        miss = {
+            "q": case.question,
+            "expect": list(case.expect),
+            "kind": match.kind.value,
+            "got": got,
+            "suggestions": suggested,
+            "score": match.score,
+        }
         if case.expect:
             report.in_scope += 1
             if got in case.expect:
@@ -89,8 +95,10 @@ def evaluate(engine: Engine, cases: list[Case]) -> Report:
 def format_report(report: Report) -> str:
     lines = [
         f"in-scope top-1 accuracy: {report.accuracy:6.1%}  ({report.correct}/{report.in_scope})",
-        f"false-answer rate:       {report.false_answer_rate:6.1%}  ({report.false_answers}/{report.out_of_scope} must-not-answer questions answered)",
-        f"suggestion recall:       {report.suggestion_recall:6.1%}  ({report.suggested_right}/{report.not_answered} unanswered in-scope questions had the right suggestion)",
+        f"false-answer rate:       {report.false_answer_rate:6.1%}  "
+        f"({report.false_answers}/{report.out_of_scope} must-not-answer questions answered)",
+        f"suggestion recall:       {report.suggestion_recall:6.1%}  "
+        f"({report.suggested_right}/{report.not_answered} unanswered in-scope questions had the right suggestion)",
     ]
     if report.misses:
         lines.append("misses:")

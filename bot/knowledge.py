@@ -161,8 +161,10 @@ def _load_entries(name: str, doc: Any, sources: dict[str, Source], problems: lis
             problems.append(f"{label}: unknown field(s) {', '.join(sorted(map(str, unknown)))} (allowed: {allowed})")
         for key in REQUIRED_ENTRY_FIELDS:
             value = item.get(key)
-            if value is None or (isinstance(value, str | list) and not value) or (
-                isinstance(value, str) and not value.strip()
+            if (
+                value is None
+                or (isinstance(value, str | list) and not value)
+                or (isinstance(value, str) and not value.strip())
             ):
                 problems.append(f"{label}: field `{key}` is missing or empty")
         if isinstance(eid, str) and eid and not ID_PATTERN.match(eid):

@@ -49,7 +49,11 @@ def add_questions(knowledge: Knowledge, entry_id: str, questions: list[str]) -> 
 
 def _insertion_point(lines: list[str], entry_id: str) -> tuple[int, str]:
     start = next(
-        (i for i, line in enumerate(lines) if re.match(rf"^\s*-?\s*id:\s*['\"]?{re.escape(entry_id)}['\"]?\s*(#.*)?$", line)),
+        (
+            i
+            for i, line in enumerate(lines)
+            if re.match(rf"^\s*-?\s*id:\s*['\"]?{re.escape(entry_id)}['\"]?\s*(#.*)?$", line)
+        ),
         None,
     )
     if start is None:

@@ -49,8 +49,9 @@ def parse_age(text: str) -> timedelta:
         raise ValueError(f"not an age: {text!r} (use e.g. 90d, 2w, 12h)") from None
 
 
-async def review_rows(store: Store, *, since: timedelta | None = None, platform: str | None = None,
-                      status: str = "open") -> list[Any]:
+async def review_rows(
+    store: Store, *, since: timedelta | None = None, platform: str | None = None, status: str = "open"
+) -> list[Any]:
     """Questions the bot could not answer, plus answered ones someone rated not helpful."""
     where = ["(q.outcome IN ('unknown', 'suggest') OR f.helpful = 0)"]
     params: list[Any] = []
@@ -106,8 +107,9 @@ def cluster_rows(rows: list[Any]) -> list[Cluster]:
     return clusters
 
 
-async def clusters(store: Store, *, since: timedelta | None = None, platform: str | None = None,
-                   status: str = "open") -> list[Cluster]:
+async def clusters(
+    store: Store, *, since: timedelta | None = None, platform: str | None = None, status: str = "open"
+) -> list[Cluster]:
     return cluster_rows(await review_rows(store, since=since, platform=platform, status=status))
 
 
@@ -148,8 +150,9 @@ class Stats:
         }
 
 
-async def stats(store: Store, *, since: timedelta | None = None, platform: str | None = None,
-                period: str = "day") -> Stats:
+async def stats(
+    store: Store, *, since: timedelta | None = None, platform: str | None = None, period: str = "day"
+) -> Stats:
     where, params = ["1 = 1"], []
     if since is not None:
         where.append("asked_at >= ?")
@@ -205,7 +208,9 @@ def format_clusters(found: list[Cluster], limit: int | None = None) -> str:
     for c in found[:limit]:
         guesses = ", ".join(f"{g['entry_id']} ({g['score']:.0f})" for g in c.best_guesses) or "none"
         lines.append(f"[{c.id}] ×{c.count}  “{c.representative[:100]}”")
-        lines.append(f"         {c.first_seen[:10]} → {c.last_seen[:10]} on {', '.join(c.platforms)}; best guesses: {guesses}")
+        lines.append(
+            f"         {c.first_seen[:10]} → {c.last_seen[:10]} on {', '.join(c.platforms)}; best guesses: {guesses}"
+        )
     if limit is not None and len(found) > limit:
         lines.append(f"… and {len(found) - limit} more clusters")
     return "\n".join(lines)

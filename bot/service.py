@@ -22,12 +22,15 @@ from bot.text import MAX_QUESTION_CHARS, clean_message, normalise
 log = logging.getLogger(__name__)
 
 _GREETING_WORDS = frozenset(
-    """hi hello hey heya hiya yo howdy sup hola gm morning afternoon evening good there all everyone folks team
+    """
+    hi hello hey heya hiya yo howdy sup hola gm morning afternoon evening good there all everyone folks team
     guys people thanks thank thx ty cheers you so much bot careerbot bye goodbye night great awesome cool nice
-    welcome hru how are doing ok okay""".split()
+    welcome hru how are doing ok okay
+    """.split()
 )
 _HELP = re.compile(
-    r"^(?:/?help|what can you do|what do you do|what can i ask(?: you)?|how do (?:i|you) use (?:you|this|this bot|careerbot)"
+    r"^(?:/?help|what can you do|what do you do|what can i ask(?: you)?"
+    r"|how do (?:i|you) use (?:you|this|this bot|careerbot)"
     r"|who are you|what are you|commands|menu|start|usage)$"
 )
 _INTRO_EXAMPLES = ("degree-requirements", "typical-day", "salary-and-pay", "breaking-in")
@@ -84,18 +87,43 @@ class Service:
             match = engine.match(text)
             match_normalised, candidates = match.normalised, match.candidates
             if match.kind is ReplyKind.ANSWER and match.entry is not None:
-                reply = Reply(ReplyKind.ANSWER, text, match.entry.answer, ref, entry=match.entry, score=match.score,
-                              related=self._entries(match.entry.related), truncated=truncated)
+                reply = Reply(
+                    ReplyKind.ANSWER,
+                    text,
+                    match.entry.answer,
+                    ref,
+                    entry=match.entry,
+                    score=match.score,
+                    related=self._entries(match.entry.related),
+                    truncated=truncated,
+                )
             elif match.kind is ReplyKind.SUGGEST:
-                reply = Reply(ReplyKind.SUGGEST, text, SUGGEST_TEXT, ref, score=match.score,
-                              suggestions=match.suggestions, truncated=truncated)
+                reply = Reply(
+                    ReplyKind.SUGGEST,
+                    text,
+                    SUGGEST_TEXT,
+                    ref,
+                    score=match.score,
+                    suggestions=match.suggestions,
+                    truncated=truncated,
+                )
             else:
-                reply = Reply(ReplyKind.UNKNOWN, text, UNKNOWN_TEXT, ref, score=match.score, truncated=truncated,
-                              examples=self._examples())
+                reply = Reply(
+                    ReplyKind.UNKNOWN,
+                    text,
+                    UNKNOWN_TEXT,
+                    ref,
+                    score=match.score,
+                    truncated=truncated,
+                    examples=self._examples(),
+                )
         self._log(question, reply, match_normalised, [(c.entry.id, c.score) for c in candidates[:5]])
         log.info(
             "question platform=%s outcome=%s entry=%s score=%.1f ms=%.2f",
-            question.platform, reply.kind.value, reply.entry.id if reply.entry else "-", reply.score,
+            question.platform,
+            reply.kind.value,
+            reply.entry.id if reply.entry else "-",
+            reply.score,
             (time.perf_counter() - started) * 1000,
         )
         return reply
@@ -105,10 +133,21 @@ class Service:
         entry = self.entry(entry_id)
         if entry is None:
             return None
-        reply = Reply(ReplyKind.ANSWER, entry.title, entry.answer, new_ref(), entry=entry, score=100.0,
-                      related=self._entries(entry.related))
-        self._log(Question(entry.title, question.platform, question.user_id, question.channel_id,
-                           question.workspace_id), reply, f"picked {entry.id}", [])
+        reply = Reply(
+            ReplyKind.ANSWER,
+            entry.title,
+            entry.answer,
+            new_ref(),
+            entry=entry,
+            score=100.0,
+            related=self._entries(entry.related),
+        )
+        self._log(
+            Question(entry.title, question.platform, question.user_id, question.channel_id, question.workspace_id),
+            reply,
+            f"picked {entry.id}",
+            [],
+        )
         return reply
 
     async def feedback(self, *, ref: str, entry_id: str, helpful: bool, platform: str, user_id: str | None) -> str:
@@ -121,7 +160,9 @@ class Service:
             except Exception:  # logging must never stop the bot
                 log.exception("could not queue feedback")
         log.info("feedback platform=%s entry=%s helpful=%s", platform, entry_id, helpful)
-        return "Thanks, glad it helped!" if helpful else "Thanks for telling me. The maintainers will look at this answer."
+        return (
+            "Thanks, glad it helped!" if helpful else "Thanks for telling me. The maintainers will look at this answer."
+        )
 
     def _log(self, question: Question, reply: Reply, normalised_text: str, candidates: list[tuple[str, float]]) -> None:
         if self.store is None:
@@ -129,9 +170,16 @@ class Service:
         try:
             self.store.record(
                 QuestionRecord(
-                    ref=reply.ref, platform=question.platform, text=question.text[:4000], normalised=normalised_text,
-                    outcome=reply.kind.value, entry_id=reply.entry.id if reply.entry else None, score=reply.score,
-                    candidates=tuple(candidates), workspace_id=question.workspace_id, channel_id=question.channel_id,
+                    ref=reply.ref,
+                    platform=question.platform,
+                    text=question.text[:4000],
+                    normalised=normalised_text,
+                    outcome=reply.kind.value,
+                    entry_id=reply.entry.id if reply.entry else None,
+                    score=reply.score,
+                    candidates=tuple(candidates),
+                    workspace_id=question.workspace_id,
+                    channel_id=question.channel_id,
                     user_hash=self.store.user_hash(question.platform, question.user_id),
                 )
             )

@@ -13,6 +13,7 @@ import contextlib
 import hashlib
 import json
 import logging
+import os
 import secrets
 import sqlite3
 from collections import deque
@@ -133,6 +134,9 @@ class Store:
     # --- life cycle -------------------------------------------------------------------------
 
     async def open(self, *, writer: bool = True) -> Store:
+        folder = os.path.dirname(os.path.abspath(self.path))
+        if self.path != ":memory:" and not os.path.isdir(folder):
+            raise StoreError(f"cannot open the question log at {self.path}: folder {folder} does not exist")
         try:
             self._db = await aiosqlite.connect(self.path, timeout=self.busy_timeout)
             await self._db.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout * 1000)}")
@@ -245,8 +249,20 @@ class Store:
                     "INSERT OR IGNORE INTO questions (ref, asked_at, platform, workspace_id, channel_id, user_hash,"
                     " text, normalised, outcome, entry_id, score, candidates) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
                     [
-                        (q.ref, q.asked_at, q.platform, q.workspace_id, q.channel_id, q.user_hash, q.text,
-                         q.normalised, q.outcome, q.entry_id, q.score, json.dumps(q.candidates))
+                        (
+                            q.ref,
+                            q.asked_at,
+                            q.platform,
+                            q.workspace_id,
+                            q.channel_id,
+                            q.user_hash,
+                            q.text,
+                            q.normalised,
+                            q.outcome,
+                            q.entry_id,
+                            q.score,
+                            json.dumps(q.candidates),
+                        )
                         for q in questions
                     ],
                 )
@@ -254,7 +270,10 @@ class Store:
                     "INSERT INTO feedback (question_ref, entry_id, helpful, platform, user_hash, given_at)"
                     " VALUES (?,?,?,?,?,?) ON CONFLICT (question_ref, user_hash)"
                     " DO UPDATE SET helpful = excluded.helpful, given_at = excluded.given_at",
-                    [(f.question_ref, f.entry_id, int(f.helpful), f.platform, f.user_hash, f.given_at) for f in feedback],
+                    [
+                        (f.question_ref, f.entry_id, int(f.helpful), f.platform, f.user_hash, f.given_at)
+                        for f in feedback
+                    ],
                 )
                 await self._db.commit()
             except sqlite3.Error as exc:
@@ -262,7 +281,9 @@ class Store:
                     await self._db.rollback()
                 cause = f"{type(exc).__name__}: {exc}"
                 if cause != self.last_error:
-                    log.error("cannot write the question log (%s); %d rows kept in memory until it can", cause, self.pending)
+                    log.error(
+                        "cannot write the question log (%s); %d rows kept in memory until it can", cause, self.pending
+                    )
                 self.last_error = cause
                 return False
             for _ in questions:

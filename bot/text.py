@@ -15,7 +15,8 @@ import snowballstemmer
 MAX_QUESTION_CHARS = 500
 
 _MARKUP = re.compile(
-    r"<(?:[@#!][^<>\s]*|(?:https?|mailto):[^<>]*)>"  # Slack <@U1>, <#C1|x>, <!channel>, <http://..|x>; Discord <@1>, <#1>
+    # Slack <@U1>, <#C1|x>, <!channel>, <http://..|x>; Discord <@1>, <#1>
+    r"<(?:[@#!][^<>\s]*|(?:https?|mailto):[^<>]*)>"
     r"|<a?:\w+:\d+>"  # Discord custom emoji
     r"|<t:\d+(?::\w)?>"  # Discord timestamps
     r"|@(?:everyone|here|channel)\b",
@@ -40,14 +41,14 @@ STOP_WORDS = frozenset(
     """
     a about above actually after again all also am an and any anyone anything are around as at be because been
     before being below between both but by can could did do does doing done down during each either else even
-    ever every few for from further get gets getting go going gonna got had has have having he her here hers him
-    his how however i if in into is it its itself just kind kinda know let like me might mine more most much must
-    my myself nor now of off on once one only or other our ours out over own pls please quite rather
-    really same say says she should so some someone something sort such tell than that the their them then there
-    these they thing things this those though through thru to too u ur up us very wanna want was way we well
-    were what whats when where whether which while who whom whose why will with would ya yeah yes yet you your
-    yours yourself 2 4 r n y im ive id hey
-    lol lmao haha hehe ok okay hmm tbh btw idk imo thx ty plz guys folks ppl yall dumb q quick question
+    ever every few for from further get gets getting go going gonna got had has have having he her here hers
+    him his how however i if in into is it its itself just kind kinda know let like me might mine more most
+    much must my myself nor now of off on once one only or other our ours out over own pls please quite rather
+    really same say says she should so some someone something sort such tell than that the their them then
+    there these they thing things this those though through thru to too u ur up us very wanna want was way we
+    well were what whats when where whether which while who whom whose why will with would ya yeah yes yet you
+    your yours yourself 2 4 r n y im ive id hey wat wut wht whta hw abt bc cuz coz lol lmao haha hehe ok okay
+    hmm tbh btw idk imo thx ty plz guys folks ppl yall dumb q quick question
     """.split()
 )
 
@@ -73,8 +74,9 @@ def clean_message(text: str, limit: int = MAX_QUESTION_CHARS) -> tuple[str, bool
 def normalise(text: str) -> str:
     """NFKC, case folding, contractions expanded, punctuation dropped, whitespace collapsed."""
     text = unicodedata.normalize("NFKC", text).casefold().translate(_APOSTROPHES)
-    for pattern, replacement in _CONTRACTIONS:
-        text = pattern.sub(replacement, text)
+    if "'" in text:
+        for pattern, replacement in _CONTRACTIONS:
+            text = pattern.sub(replacement, text)
     return " ".join(_NON_WORD.sub(" ", text).split())
 
 
@@ -84,3 +86,15 @@ def stem(word: str) -> str:
     if not word.isalpha() or len(word) <= 3:
         return word
     return _stemmer.stemWord(word)
+
+
+@lru_cache(maxsize=1)
+def _english() -> object:
+    from spellchecker import SpellChecker  # ~0.1 s to load, so only when a word needs checking
+
+    return SpellChecker(distance=1).word_frequency
+
+
+def is_english_word(word: str, min_frequency: int = 100) -> bool:
+    """Whether ``word`` is a real English word (so "bread" is not a misspelling of "break")."""
+    return _english()[word] >= min_frequency  # type: ignore[index]

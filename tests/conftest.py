@@ -22,7 +22,10 @@ def _no_platform_env(monkeypatch: pytest.MonkeyPatch) -> None:
 
     for name in list(os.environ):
         if name.startswith(("SLACK_", "DISCORD_", "CAREERBOT_")) or name.lower() in {
-            "http_proxy", "https_proxy", "all_proxy", "no_proxy"
+            "http_proxy",
+            "https_proxy",
+            "all_proxy",
+            "no_proxy",
         }:
             monkeypatch.delenv(name, raising=False)
 

@@ -103,8 +103,11 @@ def test_broken_yaml_names_file_and_line(folder: Path) -> None:
 
 
 def test_unknown_field_is_named(folder: Path) -> None:
-    _edit(folder / "role.yaml", "    title: What is a machine learning engineer?",
-          "    title: What is a machine learning engineer?\n    answr: typo")
+    _edit(
+        folder / "role.yaml",
+        "    title: What is a machine learning engineer?",
+        "    title: What is a machine learning engineer?\n    answr: typo",
+    )
     assert "role.yaml: entry 'what-is-an-ml-engineer': unknown field(s) answr" in _problems(folder)
 
 

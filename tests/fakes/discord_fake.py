@@ -67,8 +67,15 @@ def _now() -> str:
 
 def user_payload(user_id: int, *, bot: bool = False, name: str | None = None) -> JSON:
     name = name or ("careerbot" if user_id == BOT_USER_ID else f"user{user_id % 10000}")
-    return {"id": str(user_id), "username": name, "global_name": name, "discriminator": "0",
-            "avatar": None, "bot": bot, "public_flags": 0}
+    return {
+        "id": str(user_id),
+        "username": name,
+        "global_name": name,
+        "discriminator": "0",
+        "avatar": None,
+        "bot": bot,
+        "public_flags": 0,
+    }
 
 
 def _perm_value(permissions: str | int | discord.Permissions) -> str:
@@ -124,8 +131,10 @@ class FakeDiscord:
         self._seq = 0
         self._send_lock = asyncio.Lock()
         self._routes: list[tuple[str, re.Pattern[str], Handler]] = [
-            (m, re.compile(p), h) for m, p, h in [
+            (m, re.compile(p), h)
+            for m, p, h in [
                 ("GET", r"/users/@me", lambda r, m: self.bot_user),
+                ("GET", r"/users/(\d+)", lambda r, m: user_payload(int(m[1]), bot=int(m[1]) == BOT_USER_ID)),
                 ("GET", r"/oauth2/applications/@me", lambda r, m: self.application),
                 ("GET", r"/gateway", lambda r, m: {"url": str(self.gateway_url)}),
                 ("GET", r"/gateway/bot", self._gateway_bot),
@@ -184,8 +193,10 @@ class FakeDiscord:
         monkeypatch.setattr(discord.gateway.DiscordWebSocket, "DEFAULT_GATEWAY", self.gateway_url)
         monkeypatch.setattr(discord.asset.Asset, "BASE", f"{self._base}/cdn")
         if fast_reidentify:
+
             async def no_sleep(client: discord.Client, shard_id: int | None, *, initial: bool = False) -> None:
                 return None
+
             monkeypatch.setattr(discord.Client, "before_identify_hook", no_sleep)
 
     # ---------------------------------------------------------------- static objects
@@ -195,15 +206,38 @@ class FakeDiscord:
 
     @property
     def application(self) -> JSON:
-        return {"id": str(APPLICATION_ID), "name": "careerbot", "description": "", "icon": None,
-                "bot_public": True, "bot_require_code_grant": False, "verify_key": "0" * 64,
-                "owner": user_payload(OWNER_ID), "flags": 0, "team": None, "rpc_origins": []}
+        return {
+            "id": str(APPLICATION_ID),
+            "name": "careerbot",
+            "description": "",
+            "icon": None,
+            "bot_public": True,
+            "bot_require_code_grant": False,
+            "verify_key": "0" * 64,
+            "owner": user_payload(OWNER_ID),
+            "flags": 0,
+            "team": None,
+            "rpc_origins": [],
+        }
 
-    def member(self, user_id: int, *, permissions: str | int | discord.Permissions | None = None,
-               roles: list[int] | None = None) -> JSON:
-        data: JSON = {"user": user_payload(user_id, bot=user_id == BOT_USER_ID),
-                      "roles": [str(r) for r in roles or []], "joined_at": "2024-01-01T00:00:00+00:00",
-                      "flags": 0, "deaf": False, "mute": False, "pending": False, "nick": None, "avatar": None}
+    def member(
+        self,
+        user_id: int,
+        *,
+        permissions: str | int | discord.Permissions | None = None,
+        roles: list[int] | None = None,
+    ) -> JSON:
+        data: JSON = {
+            "user": user_payload(user_id, bot=user_id == BOT_USER_ID),
+            "roles": [str(r) for r in roles or []],
+            "joined_at": "2024-01-01T00:00:00+00:00",
+            "flags": 0,
+            "deaf": False,
+            "mute": False,
+            "pending": False,
+            "nick": None,
+            "avatar": None,
+        }
         if permissions is not None:
             data["permissions"] = _perm_value(permissions)
         return data
@@ -212,34 +246,98 @@ class FakeDiscord:
         if channel_id in self._dm_channels.values():
             user = next(u for u, c in self._dm_channels.items() if c == channel_id)
             return {"id": str(channel_id), "type": 1, "recipients": [user_payload(user)], "last_message_id": None}
-        return {"id": str(channel_id), "type": 0, "guild_id": str(GUILD_ID), "name": "careers", "position": 0,
-                "permission_overwrites": [], "nsfw": False, "parent_id": None, "topic": None,
-                "rate_limit_per_user": 0, "last_message_id": None, "flags": 0}
+        return {
+            "id": str(channel_id),
+            "type": 0,
+            "guild_id": str(GUILD_ID),
+            "name": "careers",
+            "position": 0,
+            "permission_overwrites": [],
+            "nsfw": False,
+            "parent_id": None,
+            "topic": None,
+            "rate_limit_per_user": 0,
+            "last_message_id": None,
+            "flags": 0,
+        }
 
     def guild_payload(self) -> JSON:
         """The GUILD_CREATE payload: one text channel, @everyone and a Moderators role, the bot."""
-        role = {"hoist": False, "managed": False, "mentionable": False, "flags": 0, "icon": None,
-                "unicode_emoji": None, "colors": {"primary_color": 0}}
-        return {"id": str(GUILD_ID), "name": "Careerbot Test Guild", "owner_id": str(OWNER_ID),
-                "unavailable": False, "member_count": 2, "large": False, "icon": None, "features": [],
-                "preferred_locale": "en-US", "joined_at": "2024-01-01T00:00:00+00:00",
-                "roles": [{**role, "id": str(GUILD_ID), "name": "@everyone", "position": 0,
-                           "permissions": str(discord.Permissions.general().value)},
-                          {**role, "id": str(MOD_ROLE_ID), "name": "Moderators", "position": 1,
-                           "permissions": str(discord.Permissions(manage_guild=True).value)}],
-                "channels": [self._channel(TEXT_CHANNEL_ID)], "members": [self.member(BOT_USER_ID)],
-                "emojis": [], "stickers": [], "threads": [], "stage_instances": [], "voice_states": [],
-                "guild_scheduled_events": [], "soundboard_sounds": [], "presences": []}
+        role = {
+            "hoist": False,
+            "managed": False,
+            "mentionable": False,
+            "flags": 0,
+            "icon": None,
+            "unicode_emoji": None,
+            "colors": {"primary_color": 0},
+        }
+        return {
+            "id": str(GUILD_ID),
+            "name": "Careerbot Test Guild",
+            "owner_id": str(OWNER_ID),
+            "unavailable": False,
+            "member_count": 2,
+            "large": False,
+            "icon": None,
+            "features": [],
+            "preferred_locale": "en-US",
+            "joined_at": "2024-01-01T00:00:00+00:00",
+            "roles": [
+                {
+                    **role,
+                    "id": str(GUILD_ID),
+                    "name": "@everyone",
+                    "position": 0,
+                    "permissions": str(discord.Permissions.general().value),
+                },
+                {
+                    **role,
+                    "id": str(MOD_ROLE_ID),
+                    "name": "Moderators",
+                    "position": 1,
+                    "permissions": str(discord.Permissions(manage_guild=True).value),
+                },
+            ],
+            "channels": [self._channel(TEXT_CHANNEL_ID)],
+            "members": [self.member(BOT_USER_ID)],
+            "emojis": [],
+            "stickers": [],
+            "threads": [],
+            "stage_instances": [],
+            "voice_states": [],
+            "guild_scheduled_events": [],
+            "soundboard_sounds": [],
+            "presences": [],
+        }
 
-    def _message_obj(self, channel_id: int | str, body: Mapping[str, Any], *, webhook: bool = False,
-                     message_id: int | str | None = None) -> JSON:
+    def _message_obj(
+        self,
+        channel_id: int | str,
+        body: Mapping[str, Any],
+        *,
+        webhook: bool = False,
+        message_id: int | str | None = None,
+    ) -> JSON:
         """A message object authored by the bot, stored in ``self.messages``."""
-        msg: JSON = {"id": str(message_id or next(self._ids)), "type": 0, "channel_id": str(channel_id),
-                     "author": user_payload(BOT_USER_ID, bot=True), "content": body.get("content") or "",
-                     "embeds": body.get("embeds") or [], "components": body.get("components") or [],
-                     "attachments": [], "mentions": [], "mention_roles": [], "mention_everyone": False,
-                     "pinned": False, "tts": False, "flags": body.get("flags") or 0,
-                     "timestamp": _now(), "edited_timestamp": None}
+        msg: JSON = {
+            "id": str(message_id or next(self._ids)),
+            "type": 0,
+            "channel_id": str(channel_id),
+            "author": user_payload(BOT_USER_ID, bot=True),
+            "content": body.get("content") or "",
+            "embeds": body.get("embeds") or [],
+            "components": body.get("components") or [],
+            "attachments": [],
+            "mentions": [],
+            "mention_roles": [],
+            "mention_everyone": False,
+            "pinned": False,
+            "tts": False,
+            "flags": body.get("flags") or 0,
+            "timestamp": _now(),
+            "edited_timestamp": None,
+        }
         if webhook:
             msg.update(webhook_id=str(APPLICATION_ID), application_id=str(APPLICATION_ID))
         if int(channel_id) not in self._dm_channels.values():
@@ -272,8 +370,9 @@ class FakeDiscord:
                     elif name == "payload_json":
                         body = json.loads(value)
         path = request.path.removeprefix("/api/v10")
-        rec = DiscordRequest(request.method, path, dict(request.query), body,
-                             {k.lower(): v for k, v in request.headers.items()}, files)
+        rec = DiscordRequest(
+            request.method, path, dict(request.query), body, {k.lower(): v for k, v in request.headers.items()}, files
+        )
         rec.response = {}
         for method, pattern, handler in self._routes:
             if method == request.method and (match := pattern.fullmatch(path)):
@@ -298,9 +397,15 @@ class FakeDiscord:
         synced: dict[str, JSON] = {}
         for cmd in rec.json or []:
             cmd_id = old[cmd["name"]]["id"] if cmd["name"] in old else str(next(self._ids))
-            synced[cmd["name"]] = {"type": 1, **cmd, "id": cmd_id, "application_id": str(APPLICATION_ID),
-                                   "version": str(next(self._ids)), "default_member_permissions": None,
-                                   **({"guild_id": str(guild_id)} if guild_id else {})}
+            synced[cmd["name"]] = {
+                "type": 1,
+                **cmd,
+                "id": cmd_id,
+                "application_id": str(APPLICATION_ID),
+                "version": str(next(self._ids)),
+                "default_member_permissions": None,
+                **({"guild_id": str(guild_id)} if guild_id else {}),
+            }
             if cmd.get("default_member_permissions") is not None:
                 synced[cmd["name"]]["default_member_permissions"] = cmd["default_member_permissions"]
         self.commands[guild_id] = synced
@@ -314,10 +419,15 @@ class FakeDiscord:
         body: JSON = rec.json or {}
         kind, data = body.get("type"), body.get("data") or {}
         flags = data.get("flags") or 0
-        answer: JSON = {"interaction": {"id": m[1], "type": interaction.get("type", 2),
-                                        "response_message_loading": kind == 5,
-                                        "response_message_ephemeral": bool(flags & 64)},
-                        "resource": {"type": kind}}
+        answer: JSON = {
+            "interaction": {
+                "id": m[1],
+                "type": interaction.get("type", 2),
+                "response_message_loading": kind == 5,
+                "response_message_ephemeral": bool(flags & 64),
+            },
+            "resource": {"type": kind},
+        }
         msg: JSON | None = None
         channel_id = interaction.get("channel_id", TEXT_CHANNEL_ID)
         if kind == 4:  # CHANNEL_MESSAGE_WITH_SOURCE
@@ -360,15 +470,33 @@ class FakeDiscord:
     # ---------------------------------------------------------------- waiting on requests
     def find_requests(self, method: str | None = None, path_regex: str | None = None) -> list[DiscordRequest]:
         """All recorded requests (consumed or not) matching ``method`` and ``re.fullmatch(path_regex)``."""
-        return [r for r in self.requests if (method is None or r.method == method.upper())
-                and (path_regex is None or re.fullmatch(path_regex, r.path))]
+        return [
+            r
+            for r in self.requests
+            if (method is None or r.method == method.upper())
+            and (path_regex is None or re.fullmatch(path_regex, r.path))
+        ]
 
-    async def wait_for_request(self, method: str, path_regex: str, timeout: float = 5.0, *,
-                               predicate: Callable[[DiscordRequest], bool] | None = None) -> DiscordRequest:
+    async def wait_for_request(
+        self,
+        method: str,
+        path_regex: str,
+        timeout: float = 5.0,
+        *,
+        predicate: Callable[[DiscordRequest], bool] | None = None,
+    ) -> DiscordRequest:
         """Return (and mark consumed) the first unconsumed request whose path fullmatches ``path_regex``."""
+
         def find() -> DiscordRequest | None:
-            return next((r for r in self.find_requests(method, path_regex)
-                         if not r.consumed and (predicate is None or predicate(r))), None)
+            return next(
+                (
+                    r
+                    for r in self.find_requests(method, path_regex)
+                    if not r.consumed and (predicate is None or predicate(r))
+                ),
+                None,
+            )
+
         try:
             async with self._changed:
                 rec = await asyncio.wait_for(self._changed.wait_for(find), timeout)
@@ -406,10 +534,15 @@ class FakeDiscord:
             self.last_identify = d
             self._session_id, self._seq = f"session-{self.identify_count}", 0
             self._ws, self._ws_request = ws, request
-            ready: JSON = {"v": 10, "user": self.bot_user, "session_id": self._session_id,
-                           "resume_gateway_url": str(self.gateway_url), "private_channels": [],
-                           "guilds": [{"id": str(GUILD_ID), "unavailable": True}] if self.guild else [],
-                           "application": {"id": str(APPLICATION_ID), "flags": 0}}
+            ready: JSON = {
+                "v": 10,
+                "user": self.bot_user,
+                "session_id": self._session_id,
+                "resume_gateway_url": str(self.gateway_url),
+                "private_channels": [],
+                "guilds": [{"id": str(GUILD_ID), "unavailable": True}] if self.guild else [],
+                "application": {"id": str(APPLICATION_ID), "flags": 0},
+            }
             if "shard" in d:
                 ready["shard"] = d["shard"]
             await self._send_dispatch(ws, "READY", ready)
@@ -426,9 +559,17 @@ class FakeDiscord:
                 await ws.send_str(json.dumps({"op": 9, "d": False}))
         elif op == 8:  # REQUEST_GUILD_MEMBERS (members intent + chunk_guilds_at_startup)
             members = [self.member(BOT_USER_ID), self.member(USER_ID)]
-            await self._send_dispatch(ws, "GUILD_MEMBERS_CHUNK", {
-                "guild_id": d["guild_id"], "members": members, "chunk_index": 0, "chunk_count": 1,
-                "nonce": d.get("nonce")})
+            await self._send_dispatch(
+                ws,
+                "GUILD_MEMBERS_CHUNK",
+                {
+                    "guild_id": d["guild_id"],
+                    "members": members,
+                    "chunk_index": 0,
+                    "chunk_count": 1,
+                    "nonce": d.get("nonce"),
+                },
+            )
 
     async def _send_dispatch(self, ws: web.WebSocketResponse, event: str, data: JSON) -> None:
         async with self._send_lock:
@@ -473,24 +614,45 @@ class FakeDiscord:
         return await self.wait_for_request("POST", rf"/interactions/{payload['id']}/[^/]+/callback", timeout)
 
     # ---------------------------------------------------------------- payload builders
-    def _interaction(self, kind: int, data: JSON, *, user_id: int, guild: bool,
-                     permissions: str | int | discord.Permissions, roles: list[int] | None,
-                     channel_id: int | None, locale: str) -> JSON:
+    def _interaction(
+        self,
+        kind: int,
+        data: JSON,
+        *,
+        user_id: int,
+        guild: bool,
+        permissions: str | int | discord.Permissions,
+        roles: list[int] | None,
+        channel_id: int | None,
+        locale: str,
+    ) -> JSON:
         interaction_id = str(next(self._ids))
-        payload: JSON = {"id": interaction_id, "application_id": str(APPLICATION_ID), "type": kind,
-                         "token": f"itoken-{interaction_id}", "version": 1, "data": data, "locale": locale,
-                         "attachment_size_limit": 10 * 1024 * 1024, "app_permissions": ALL_PERMISSIONS,
-                         "entitlements": [], "entitlement_sku_ids": []}
+        payload: JSON = {
+            "id": interaction_id,
+            "application_id": str(APPLICATION_ID),
+            "type": kind,
+            "token": f"itoken-{interaction_id}",
+            "version": 1,
+            "data": data,
+            "locale": locale,
+            "attachment_size_limit": 10 * 1024 * 1024,
+            "app_permissions": ALL_PERMISSIONS,
+            "entitlements": [],
+            "entitlement_sku_ids": [],
+        }
         if guild:
             channel = self._channel(channel_id or TEXT_CHANNEL_ID)
-            payload.update(guild_id=str(GUILD_ID), guild_locale="en-US", context=0,
-                           guild={"id": str(GUILD_ID), "locale": "en-US", "features": []},
-                           member=self.member(user_id, permissions=permissions, roles=roles),
-                           authorizing_integration_owners={"0": str(GUILD_ID)})
+            payload.update(
+                guild_id=str(GUILD_ID),
+                guild_locale="en-US",
+                context=0,
+                guild={"id": str(GUILD_ID), "locale": "en-US", "features": []},
+                member=self.member(user_id, permissions=permissions, roles=roles),
+                authorizing_integration_owners={"0": str(GUILD_ID)},
+            )
         else:
             channel = self._channel(channel_id or self._dm_channels.setdefault(user_id, next(self._ids)))
-            payload.update(user=user_payload(user_id), context=1,
-                           authorizing_integration_owners={"0": str(GUILD_ID)})
+            payload.update(user=user_payload(user_id), context=1, authorizing_integration_owners={"0": str(GUILD_ID)})
         return {**payload, "channel": channel, "channel_id": channel["id"]}
 
     def _command_data(self, name: str, options: list[JSON], guild: bool) -> JSON:
@@ -499,49 +661,106 @@ class FakeDiscord:
             options = [{"name": sub, "type": 1 if i == len(subs) - 1 else 2, "options": options}]
         synced = self.commands.get(GUILD_ID, {}).get(root) if guild else None
         synced = synced or self.commands.get(None, {}).get(root)
-        data: JSON = {"id": synced["id"] if synced else str(next(self._ids)), "name": root, "type": 1,
-                      "options": options}
+        data: JSON = {
+            "id": synced["id"] if synced else str(next(self._ids)),
+            "name": root,
+            "type": 1,
+            "options": options,
+        }
         if synced and "guild_id" in synced:
             data["guild_id"] = synced["guild_id"]
         return data
 
     @staticmethod
     def _options(options: Mapping[str, str | int | float | bool] | None) -> list[JSON]:
-        return [{"name": k, "value": v, "type": next(t for cls, t in OPTION_TYPES if isinstance(v, cls))}
-                for k, v in (options or {}).items()]
+        return [
+            {"name": k, "value": v, "type": next(t for cls, t in OPTION_TYPES if isinstance(v, cls))}
+            for k, v in (options or {}).items()
+        ]
 
-    def slash_command(self, name: str, options: Mapping[str, str | int | float | bool] | None = None, *,
-                      user_id: int = USER_ID, guild: bool = True,
-                      permissions: str | int | discord.Permissions = "0", roles: list[int] | None = None,
-                      channel_id: int | None = None, locale: str = "en-US") -> JSON:
+    def slash_command(
+        self,
+        name: str,
+        options: Mapping[str, str | int | float | bool] | None = None,
+        *,
+        user_id: int = USER_ID,
+        guild: bool = True,
+        permissions: str | int | discord.Permissions = "0",
+        roles: list[int] | None = None,
+        channel_id: int | None = None,
+        locale: str = "en-US",
+    ) -> JSON:
         """INTERACTION_CREATE ``d`` for ``/name``; "group sub" names build subcommand options.
         ``permissions`` is the member's resolved permissions: "0", "ALL", an int or ``discord.Permissions``."""
         data = self._command_data(name, self._options(options), guild)
-        return self._interaction(2, data, user_id=user_id, guild=guild, permissions=permissions, roles=roles,
-                                 channel_id=channel_id, locale=locale)
+        return self._interaction(
+            2,
+            data,
+            user_id=user_id,
+            guild=guild,
+            permissions=permissions,
+            roles=roles,
+            channel_id=channel_id,
+            locale=locale,
+        )
 
-    def autocomplete(self, name: str, option: str, current: str,
-                     options: Mapping[str, str | int | float | bool] | None = None, *,
-                     user_id: int = USER_ID, guild: bool = True,
-                     permissions: str | int | discord.Permissions = "0", roles: list[int] | None = None,
-                     channel_id: int | None = None, locale: str = "en-US") -> JSON:
+    def autocomplete(
+        self,
+        name: str,
+        option: str,
+        current: str,
+        options: Mapping[str, str | int | float | bool] | None = None,
+        *,
+        user_id: int = USER_ID,
+        guild: bool = True,
+        permissions: str | int | discord.Permissions = "0",
+        roles: list[int] | None = None,
+        channel_id: int | None = None,
+        locale: str = "en-US",
+    ) -> JSON:
         """Autocomplete (type 4) for ``option`` of ``/name`` while the user has typed ``current``."""
         opts = [*self._options(options), {"name": option, "type": 3, "value": current, "focused": True}]
         data = self._command_data(name, opts, guild)
-        return self._interaction(4, data, user_id=user_id, guild=guild, permissions=permissions, roles=roles,
-                                 channel_id=channel_id, locale=locale)
+        return self._interaction(
+            4,
+            data,
+            user_id=user_id,
+            guild=guild,
+            permissions=permissions,
+            roles=roles,
+            channel_id=channel_id,
+            locale=locale,
+        )
 
-    def component(self, custom_id: str, *, component_type: int = 2, values: list[str] | None = None,
-                  message_id: int | str | None = None, user_id: int = USER_ID, guild: bool = True,
-                  permissions: str | int | discord.Permissions = "0", roles: list[int] | None = None,
-                  channel_id: int | None = None, locale: str = "en-US") -> JSON:
+    def component(
+        self,
+        custom_id: str,
+        *,
+        component_type: int = 2,
+        values: list[str] | None = None,
+        message_id: int | str | None = None,
+        user_id: int = USER_ID,
+        guild: bool = True,
+        permissions: str | int | discord.Permissions = "0",
+        roles: list[int] | None = None,
+        channel_id: int | None = None,
+        locale: str = "en-US",
+    ) -> JSON:
         """A button press (type 3). The message is the stored bot message ``message_id`` if any,
         else a fresh bot message in the interaction's channel."""
         data: JSON = {"custom_id": custom_id, "component_type": component_type}
         if values is not None:
             data["values"] = values
-        payload = self._interaction(3, data, user_id=user_id, guild=guild, permissions=permissions, roles=roles,
-                                    channel_id=channel_id, locale=locale)
+        payload = self._interaction(
+            3,
+            data,
+            user_id=user_id,
+            guild=guild,
+            permissions=permissions,
+            roles=roles,
+            channel_id=channel_id,
+            locale=locale,
+        )
         message = self.messages.get(str(message_id)) if message_id is not None else None
         if message is None:
             message = self._message_obj(payload["channel_id"], {}, message_id=message_id)
@@ -551,26 +770,61 @@ class FakeDiscord:
         """A string select menu choice (component_type 3); kwargs as for ``component``."""
         return self.component(custom_id, component_type=3, values=values, **kwargs)
 
-    def modal_submit(self, custom_id: str, fields: Mapping[str, str], *, user_id: int = USER_ID,
-                     guild: bool = True, channel_id: int | None = None) -> JSON:
+    def modal_submit(
+        self,
+        custom_id: str,
+        fields: Mapping[str, str],
+        *,
+        user_id: int = USER_ID,
+        guild: bool = True,
+        channel_id: int | None = None,
+    ) -> JSON:
         """A modal submission (type 5): ``fields`` maps text input custom_id -> value."""
         rows = [{"type": 1, "components": [{"type": 4, "custom_id": k, "value": v}]} for k, v in fields.items()]
-        return self._interaction(5, {"custom_id": custom_id, "components": rows}, user_id=user_id, guild=guild,
-                                 permissions="0", roles=None, channel_id=channel_id, locale="en-US")
+        return self._interaction(
+            5,
+            {"custom_id": custom_id, "components": rows},
+            user_id=user_id,
+            guild=guild,
+            permissions="0",
+            roles=None,
+            channel_id=channel_id,
+            locale="en-US",
+        )
 
-    def message(self, content: str, *, mention_bot: bool = False, dm: bool = False, author_id: int = USER_ID,
-                channel_id: int | None = None, roles: list[int] | None = None) -> JSON:
+    def message(
+        self,
+        content: str,
+        *,
+        mention_bot: bool = False,
+        dm: bool = False,
+        author_id: int = USER_ID,
+        channel_id: int | None = None,
+        roles: list[int] | None = None,
+    ) -> JSON:
         """MESSAGE_CREATE ``d`` from a human; ``mention_bot`` prefixes ``<@bot>`` and fills ``mentions``."""
         if mention_bot and f"<@{BOT_USER_ID}>" not in content:
             content = f"<@{BOT_USER_ID}> {content}"
         if dm:
             channel_id = channel_id or self._dm_channels.setdefault(author_id, next(self._ids))
-        msg: JSON = {"id": str(next(self._ids)), "type": 0, "channel_id": str(channel_id or TEXT_CHANNEL_ID),
-                     "author": user_payload(author_id), "content": content, "timestamp": _now(),
-                     "edited_timestamp": None, "tts": False, "mention_everyone": False,
-                     "mentions": [user_payload(BOT_USER_ID, bot=True)] if mention_bot else [],
-                     "mention_roles": [], "attachments": [], "embeds": [], "components": [], "pinned": False,
-                     "flags": 0}
+        msg: JSON = {
+            "id": str(next(self._ids)),
+            "type": 0,
+            "channel_id": str(channel_id or TEXT_CHANNEL_ID),
+            "author": user_payload(author_id),
+            "content": content,
+            "timestamp": _now(),
+            "edited_timestamp": None,
+            "tts": False,
+            "mention_everyone": False,
+            "mentions": [user_payload(BOT_USER_ID, bot=True)] if mention_bot else [],
+            "mention_roles": [],
+            "attachments": [],
+            "embeds": [],
+            "components": [],
+            "pinned": False,
+            "flags": 0,
+        }
         if not dm:
             member = self.member(author_id, roles=roles)
             del member["user"]

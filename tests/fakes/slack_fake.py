@@ -189,9 +189,7 @@ class FakeSlack:
                 call = await asyncio.wait_for(self._changed.wait_for(find), timeout)
         except TimeoutError:
             seen = [c.method for c in self.calls]
-            raise AssertionError(
-                f"no matching {method!r} call within {timeout}s; calls so far: {seen}"
-            ) from None
+            raise AssertionError(f"no matching {method!r} call within {timeout}s; calls so far: {seen}") from None
         assert call is not None  # wait_for() only returns once find() found one
         call.consumed = True
         return call
@@ -469,9 +467,7 @@ def slash_command_body(
 ) -> str:
     """Form-encoded slash command request body (HTTP mode)."""
     return urlencode(
-        slash_command_payload(
-            command, text, user_id=user_id, channel_id=channel_id, response_url=response_url
-        )
+        slash_command_payload(command, text, user_id=user_id, channel_id=channel_id, response_url=response_url)
     )
 
 
@@ -575,9 +571,7 @@ def block_actions_body(
 
 
 # -------------------------------------------------------------------- event dicts
-def app_mention(
-    text: str, user: str = USER_ID, channel: str = CHANNEL_ID, ts: str | None = None
-) -> dict[str, Any]:
+def app_mention(text: str, user: str = USER_ID, channel: str = CHANNEL_ID, ts: str | None = None) -> dict[str, Any]:
     """An ``app_mention`` event. Slack's text contains the mention: pass f"<@{BOT_USER_ID}> ..."."""
     ts = ts or new_ts()
     return {
@@ -591,9 +585,7 @@ def app_mention(
     }
 
 
-def dm_message(
-    text: str, user: str = USER_ID, channel: str = DM_CHANNEL_ID, ts: str | None = None
-) -> dict[str, Any]:
+def dm_message(text: str, user: str = USER_ID, channel: str = DM_CHANNEL_ID, ts: str | None = None) -> dict[str, Any]:
     """A ``message`` event in the bot's DM (``message.im``)."""
     ts = ts or new_ts()
     return {
