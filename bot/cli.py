@@ -186,6 +186,35 @@ async def cmd_log(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+async def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
+    from adapters.run import StartupError, run
+
+    wanted = None if args.command == "run" else {args.command}
+    try:
+        return await run(settings, wanted)
+    except StartupError as exc:
+        print(f"careerbot: cannot start: {exc}", file=sys.stderr)
+        return 2
+
+
+async def cmd_reload(settings: Settings, args: argparse.Namespace) -> int:
+    import os
+    import signal
+
+    from adapters.run import pid_file
+
+    knowledge = load_knowledge(settings.knowledge_dir)
+    print(f"knowledge OK: version {knowledge.version}, {len(knowledge.entries)} entries")
+    path = pid_file(settings)
+    try:
+        os.kill(int(path.read_text()), signal.SIGHUP)
+    except (OSError, ValueError):
+        print(f"no running careerbot found ({path}); a running bot also picks up edits by itself")
+        return 0
+    print("asked the running careerbot to reload")
+    return 0
+
+
 COMMANDS = {
     "chat": cmd_chat,
     "ask": cmd_ask,
@@ -195,6 +224,10 @@ COMMANDS = {
     "review": cmd_review,
     "stats": cmd_stats,
     "log": cmd_log,
+    "run": cmd_run,
+    "discord": cmd_run,
+    "slack": cmd_run,
+    "reload": cmd_reload,
 }
 
 
@@ -245,6 +278,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--platform")
     p.add_argument("--period", choices=["day", "week"], default="day")
     p.add_argument("--json", action="store_true")
+
+    sub.add_parser("run", help="run every platform whose credentials are set, in one process")
+    sub.add_parser("discord", help="run the Discord bot (DISCORD_TOKEN)")
+    sub.add_parser("slack", help="run the Slack app (Socket Mode with SLACK_APP_TOKEN, else HTTP on $PORT)")
+    sub.add_parser("reload", help="validate the knowledge and tell the running bot to reload it")
 
     p = sub.add_parser("log", help="maintain the question log")
     log_actions = p.add_subparsers(dest="action", metavar="ACTION", required=True)

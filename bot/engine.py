@@ -52,8 +52,8 @@ class Tuning:
     unknown_word_factor: float = 1.0
     candidate_limit: int = 12
     # deciding: a logistic model of "the top candidate is right", over the features of ``Evidence``
-    confidence_weights: tuple[float, ...] = (-2.78, 1.36, 0.99, 2.04, -1.56, 1.38)
-    answer_at: float = 0.64
+    confidence_weights: tuple[float, ...] = (-2.53, 1.33, 0.89, 1.92, -1.93, 1.4)
+    answer_at: float = 0.58
     suggest_at: float = 0.3  # below answer_at but at least this confident: offer "did you mean"
     suggest_within: float = 0.6  # ...the candidates scoring at least this share of the top score
     max_suggestions: int = 3

@@ -48,7 +48,7 @@ STOP_WORDS = frozenset(
     there these they thing things this those though through thru to too u ur up us very wanna want was way we
     well were what whats when where whether which while who whom whose why will with would ya yeah yes yet you
     your yours yourself 2 4 r n y im ive id hey wat wut wht whta hw abt bc cuz coz lol lmao haha hehe ok okay
-    hmm tbh btw idk imo thx ty plz guys folks ppl yall dumb q quick question
+    bit hmm tbh btw idk imo thx ty plz guys folks ppl yall dumb q quick question
     """.split()
 )
 

@@ -12,7 +12,7 @@
 
     async def test_ask(fake):
         client = make_client()                     # real discord.Client + CommandTree
-        task = asyncio.create_task(client.start("fake-token"))
+        task = asyncio.create_task(client.start(BOT_TOKEN))
         try:
             await fake.wait_identified()
             callback = await fake.interact(fake.slash_command("ask", {"question": "cv"}))
@@ -23,9 +23,16 @@
             await client.close()
             await task
 
-Gotchas: close the client *before* the fake stops; ``on_ready`` only fires
-``guild_ready_timeout`` (default 2 s) after the last GUILD_CREATE, but interactions and
-messages are handled as soon as ``wait_identified()`` returns.
+Reconnects: ``await fake.drop_connection()`` then ``await fake.wait_identified()``; check
+``fake.resume_count`` / ``fake.identify_count`` (``FakeDiscord(allow_resume=False)`` forces a
+re-IDENTIFY, which ``patch()`` makes instant by disabling discord.py's 5 s identify back-off).
+
+Gotchas: always ``await client.close()`` (in ``finally``/fixture teardown) *before* the fake
+stops; a leaked ``AutoShardedClient`` task makes event-loop teardown hang. ``on_ready`` fires
+only ``guild_ready_timeout`` (default 2 s; pass e.g. ``guild_ready_timeout=0.05`` to the client)
+after the last GUILD_CREATE, but interactions and messages are handled as soon as
+``wait_identified()`` returns. Paths given to ``wait_for_request`` are ``re.fullmatch``-ed
+against the path without ``/api/v10``. Unknown routes are recorded and answered with ``{}``.
 """
 
 from __future__ import annotations
@@ -58,6 +65,7 @@ USER_ID = 666666666666666666  # the default human talking to the bot
 OWNER_ID = 777777777777777777  # owner of the application and of the guild
 MOD_ROLE_ID = 888888888888888888  # a guild role ("Moderators") tests can hand out
 ALL_PERMISSIONS = str(discord.Permissions.all().value)
+Perms = str | int | discord.Permissions  # "0", "ALL", an int bit field or a discord.Permissions
 OPTION_TYPES: list[tuple[type, int]] = [(bool, 5), (int, 4), (float, 10), (str, 3)]
 
 
@@ -78,7 +86,7 @@ def user_payload(user_id: int, *, bot: bool = False, name: str | None = None) ->
     }
 
 
-def _perm_value(permissions: str | int | discord.Permissions) -> str:
+def _perm_value(permissions: Perms) -> str:
     if isinstance(permissions, discord.Permissions):
         return str(permissions.value)
     return ALL_PERMISSIONS if permissions == "ALL" else str(int(permissions))
@@ -224,7 +232,7 @@ class FakeDiscord:
         self,
         user_id: int,
         *,
-        permissions: str | int | discord.Permissions | None = None,
+        permissions: Perms | None = None,
         roles: list[int] | None = None,
     ) -> JSON:
         data: JSON = {
@@ -241,6 +249,12 @@ class FakeDiscord:
         if permissions is not None:
             data["permissions"] = _perm_value(permissions)
         return data
+
+    def dm_channel_id(self, user_id: int) -> int:
+        """The id of the DM channel between the bot and ``user_id`` (DM_CHANNEL_ID for USER_ID)."""
+        if user_id not in self._dm_channels:
+            self._dm_channels[user_id] = next(self._ids)
+        return self._dm_channels[user_id]
 
     def _channel(self, channel_id: int) -> JSON:
         if channel_id in self._dm_channels.values():
@@ -464,7 +478,7 @@ class FakeDiscord:
 
     def _create_dm(self, rec: DiscordRequest, m: re.Match[str]) -> JSON:
         user_id = int((rec.json or {})["recipient_id"])
-        channel_id = self._dm_channels.setdefault(user_id, next(self._ids))
+        channel_id = self.dm_channel_id(user_id)
         return self._channel(channel_id)
 
     # ---------------------------------------------------------------- waiting on requests
@@ -618,10 +632,9 @@ class FakeDiscord:
         self,
         kind: int,
         data: JSON,
-        *,
         user_id: int,
         guild: bool,
-        permissions: str | int | discord.Permissions,
+        permissions: Perms,
         roles: list[int] | None,
         channel_id: int | None,
         locale: str,
@@ -651,7 +664,7 @@ class FakeDiscord:
                 authorizing_integration_owners={"0": str(GUILD_ID)},
             )
         else:
-            channel = self._channel(channel_id or self._dm_channels.setdefault(user_id, next(self._ids)))
+            channel = self._channel(channel_id or self.dm_channel_id(user_id))
             payload.update(user=user_payload(user_id), context=1, authorizing_integration_owners={"0": str(GUILD_ID)})
         return {**payload, "channel": channel, "channel_id": channel["id"]}
 
@@ -685,7 +698,7 @@ class FakeDiscord:
         *,
         user_id: int = USER_ID,
         guild: bool = True,
-        permissions: str | int | discord.Permissions = "0",
+        permissions: Perms = "0",
         roles: list[int] | None = None,
         channel_id: int | None = None,
         locale: str = "en-US",
@@ -693,16 +706,7 @@ class FakeDiscord:
         """INTERACTION_CREATE ``d`` for ``/name``; "group sub" names build subcommand options.
         ``permissions`` is the member's resolved permissions: "0", "ALL", an int or ``discord.Permissions``."""
         data = self._command_data(name, self._options(options), guild)
-        return self._interaction(
-            2,
-            data,
-            user_id=user_id,
-            guild=guild,
-            permissions=permissions,
-            roles=roles,
-            channel_id=channel_id,
-            locale=locale,
-        )
+        return self._interaction(2, data, user_id, guild, permissions, roles, channel_id, locale)
 
     def autocomplete(
         self,
@@ -713,7 +717,7 @@ class FakeDiscord:
         *,
         user_id: int = USER_ID,
         guild: bool = True,
-        permissions: str | int | discord.Permissions = "0",
+        permissions: Perms = "0",
         roles: list[int] | None = None,
         channel_id: int | None = None,
         locale: str = "en-US",
@@ -721,16 +725,7 @@ class FakeDiscord:
         """Autocomplete (type 4) for ``option`` of ``/name`` while the user has typed ``current``."""
         opts = [*self._options(options), {"name": option, "type": 3, "value": current, "focused": True}]
         data = self._command_data(name, opts, guild)
-        return self._interaction(
-            4,
-            data,
-            user_id=user_id,
-            guild=guild,
-            permissions=permissions,
-            roles=roles,
-            channel_id=channel_id,
-            locale=locale,
-        )
+        return self._interaction(4, data, user_id, guild, permissions, roles, channel_id, locale)
 
     def component(
         self,
@@ -741,7 +736,7 @@ class FakeDiscord:
         message_id: int | str | None = None,
         user_id: int = USER_ID,
         guild: bool = True,
-        permissions: str | int | discord.Permissions = "0",
+        permissions: Perms = "0",
         roles: list[int] | None = None,
         channel_id: int | None = None,
         locale: str = "en-US",
@@ -751,16 +746,7 @@ class FakeDiscord:
         data: JSON = {"custom_id": custom_id, "component_type": component_type}
         if values is not None:
             data["values"] = values
-        payload = self._interaction(
-            3,
-            data,
-            user_id=user_id,
-            guild=guild,
-            permissions=permissions,
-            roles=roles,
-            channel_id=channel_id,
-            locale=locale,
-        )
+        payload = self._interaction(3, data, user_id, guild, permissions, roles, channel_id, locale)
         message = self.messages.get(str(message_id)) if message_id is not None else None
         if message is None:
             message = self._message_obj(payload["channel_id"], {}, message_id=message_id)
@@ -781,16 +767,8 @@ class FakeDiscord:
     ) -> JSON:
         """A modal submission (type 5): ``fields`` maps text input custom_id -> value."""
         rows = [{"type": 1, "components": [{"type": 4, "custom_id": k, "value": v}]} for k, v in fields.items()]
-        return self._interaction(
-            5,
-            {"custom_id": custom_id, "components": rows},
-            user_id=user_id,
-            guild=guild,
-            permissions="0",
-            roles=None,
-            channel_id=channel_id,
-            locale="en-US",
-        )
+        data = {"custom_id": custom_id, "components": rows}
+        return self._interaction(5, data, user_id, guild, "0", None, channel_id, "en-US")
 
     def message(
         self,
@@ -806,7 +784,7 @@ class FakeDiscord:
         if mention_bot and f"<@{BOT_USER_ID}>" not in content:
             content = f"<@{BOT_USER_ID}> {content}"
         if dm:
-            channel_id = channel_id or self._dm_channels.setdefault(author_id, next(self._ids))
+            channel_id = channel_id or self.dm_channel_id(author_id)
         msg: JSON = {
             "id": str(next(self._ids)),
             "type": 0,

@@ -1,0 +1,131 @@
+"""One process for every configured platform: shared engine and store, live knowledge, clean shutdown.
+
+This is the composition root (the only place that wires adapters to the core);
+``careerbot run``, ``careerbot discord`` and ``careerbot slack`` all come here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import signal
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+from bot.config import Settings
+from bot.knowledge import KnowledgeError, load_knowledge
+from bot.service import Service
+from bot.store import Store, StoreError
+
+log = logging.getLogger("careerbot.run")
+
+Serve = Callable[[Service, Settings], Awaitable[None]]
+
+
+class StartupError(RuntimeError):
+    """Something a maintainer must fix before the bot can start; the message says what."""
+
+
+def platforms_for(settings: Settings, wanted: set[str] | None = None) -> dict[str, Serve]:
+    """The adapters whose credentials are configured (restricted to ``wanted`` if given)."""
+    found: dict[str, Serve] = {}
+    missing: list[str] = []
+    if wanted is None or "discord" in wanted:
+        if settings.discord_token:
+            from adapters.discord_adapter import serve as serve_discord
+
+            found["discord"] = serve_discord
+        else:
+            missing.append("Discord: set DISCORD_TOKEN")
+    if wanted is None or "slack" in wanted:
+        if settings.slack_bot_token and (settings.slack_app_token or settings.slack_signing_secret):
+            from adapters.slack_adapter import serve as serve_slack
+
+            found["slack"] = serve_slack
+        else:
+            missing.append(
+                "Slack: set SLACK_BOT_TOKEN plus SLACK_APP_TOKEN (Socket Mode) or SLACK_SIGNING_SECRET (HTTP mode)"
+            )
+    if not found:
+        raise StartupError(
+            "no platform is configured.\n  " + "\n  ".join(missing) + "\n(See README.md; "
+            "`careerbot chat` needs no tokens.)"
+        )
+    return found
+
+
+def knowledge_signature(folder: Path) -> tuple[tuple[str, int, int], ...]:
+    return tuple((p.name, p.stat().st_mtime_ns, p.stat().st_size) for p in sorted(folder.glob("*.yaml")))
+
+
+async def watch_knowledge(service: Service, every: float, wake: asyncio.Event) -> None:
+    """Reload the knowledge when its files change (polling) or when woken (SIGHUP); keep the last good one."""
+    folder = Path(service.knowledge.folder)
+    seen = knowledge_signature(folder)
+    while True:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(wake.wait(), timeout=every if every > 0 else None)
+        forced = wake.is_set()
+        wake.clear()
+        current = knowledge_signature(folder)
+        if current == seen and not forced:
+            continue
+        seen = current
+        try:
+            knowledge = service.reload()
+            log.info("knowledge is version %s (%d entries)", knowledge.version, len(knowledge.entries))
+        except KnowledgeError as exc:
+            log.error("knowledge change rejected; still answering from version %s. %s", service.knowledge.version, exc)
+
+
+def pid_file(settings: Settings) -> Path:
+    return settings.db_path.with_suffix(".pid")
+
+
+async def run(settings: Settings, wanted: set[str] | None = None) -> int:
+    """Start every configured adapter and run until SIGTERM/SIGINT; exit 0 after a clean shutdown."""
+    adapters = platforms_for(settings, wanted)
+    knowledge = load_knowledge(settings.knowledge_dir)
+    try:
+        store = await Store(settings.db_path, salt=settings.salt).open()
+    except StoreError as exc:
+        raise StartupError(f"{exc}\n(set CAREERBOT_DB to a writable path)") from exc
+    service = Service(knowledge, store)
+    log.info(
+        "careerbot starting: %s; knowledge %s (%d entries); log %s",
+        ", ".join(adapters),
+        knowledge.version,
+        len(knowledge.entries),
+        settings.db_path,
+    )
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    reload_now = asyncio.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    loop.add_signal_handler(signal.SIGHUP, reload_now.set)
+    pid = pid_file(settings)
+    with contextlib.suppress(OSError):
+        pid.write_text(str(os.getpid()))
+    tasks = {name: asyncio.create_task(serve(service, settings), name=name) for name, serve in adapters.items()}
+    tasks["reload"] = asyncio.create_task(watch_knowledge(service, settings.reload_seconds, reload_now))
+    stopper = asyncio.create_task(stop.wait())
+    try:
+        done, _ = await asyncio.wait([stopper, *tasks.values()], return_when=asyncio.FIRST_COMPLETED)
+        failed = [t for t in done if t is not stopper and not t.cancelled() and t.exception()]
+        for task in failed:
+            log.error("%s stopped: %s", task.get_name(), task.exception())
+        log.info("shutting down")
+        return 1 if failed else 0
+    finally:
+        for task in (*tasks.values(), stopper):
+            task.cancel()
+        await asyncio.gather(*tasks.values(), stopper, return_exceptions=True)
+        await store.close()
+        for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+            loop.remove_signal_handler(sig)
+        with contextlib.suppress(OSError):
+            pid.unlink()
+        log.info("stopped; question log flushed (%d rows written this run)", store.written)
