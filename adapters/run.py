@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import os
 import signal
@@ -28,7 +29,7 @@ class StartupError(RuntimeError):
     """Something a maintainer must fix before the bot can start; the message says what."""
 
 
-def platforms_for(settings: Settings, wanted: set[str] | None = None) -> dict[str, Serve]:
+def platforms_for(settings: Settings, wanted: set[str] | None = None, *, sync: bool = False) -> dict[str, Serve]:
     """The adapters whose credentials are configured (restricted to ``wanted`` if given)."""
     found: dict[str, Serve] = {}
     missing: list[str] = []
@@ -36,7 +37,7 @@ def platforms_for(settings: Settings, wanted: set[str] | None = None) -> dict[st
         if settings.discord_token:
             from adapters.discord_adapter import serve as serve_discord
 
-            found["discord"] = serve_discord
+            found["discord"] = functools.partial(serve_discord, sync=sync)
         else:
             missing.append("Discord: set DISCORD_TOKEN")
     if wanted is None or "slack" in wanted:
@@ -84,9 +85,9 @@ def pid_file(settings: Settings) -> Path:
     return settings.db_path.with_suffix(".pid")
 
 
-async def run(settings: Settings, wanted: set[str] | None = None) -> int:
+async def run(settings: Settings, wanted: set[str] | None = None, *, sync: bool = False) -> int:
     """Start every configured adapter and run until SIGTERM/SIGINT; exit 0 after a clean shutdown."""
-    adapters = platforms_for(settings, wanted)
+    adapters = platforms_for(settings, wanted, sync=sync)
     knowledge = load_knowledge(settings.knowledge_dir)
     try:
         store = await Store(settings.db_path, salt=settings.salt).open()

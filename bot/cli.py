@@ -189,9 +189,17 @@ async def cmd_log(settings: Settings, args: argparse.Namespace) -> int:
 async def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
     from adapters.run import StartupError, run
 
+    if getattr(args, "invite", False):
+        from adapters.discord_adapter import invite_url_for_token
+
+        if not settings.discord_token:
+            print("careerbot: set DISCORD_TOKEN first (the invite URL needs the application id)", file=sys.stderr)
+            return 2
+        print(await invite_url_for_token(settings.discord_token))
+        return 0
     wanted = None if args.command == "run" else {args.command}
     try:
-        return await run(settings, wanted)
+        return await run(settings, wanted, sync=getattr(args, "sync", False))
     except StartupError as exc:
         print(f"careerbot: cannot start: {exc}", file=sys.stderr)
         return 2
@@ -279,8 +287,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--period", choices=["day", "week"], default="day")
     p.add_argument("--json", action="store_true")
 
-    sub.add_parser("run", help="run every platform whose credentials are set, in one process")
-    sub.add_parser("discord", help="run the Discord bot (DISCORD_TOKEN)")
+    p = sub.add_parser("run", help="run every platform whose credentials are set, in one process")
+    p.add_argument(
+        "--sync", action="store_true", help="sync Discord slash commands at start (rate limited: not every time)"
+    )
+    p = sub.add_parser("discord", help="run the Discord bot (DISCORD_TOKEN)")
+    p.add_argument("--sync", action="store_true", help="sync slash commands at start (to DISCORD_GUILD_ID if set)")
+    p.add_argument("--invite", action="store_true", help="print the URL to invite the bot to a server, and exit")
     sub.add_parser("slack", help="run the Slack app (Socket Mode with SLACK_APP_TOKEN, else HTTP on $PORT)")
     sub.add_parser("reload", help="validate the knowledge and tell the running bot to reload it")
 
