@@ -29,8 +29,22 @@ class StartupError(RuntimeError):
     """Something a maintainer must fix before the bot can start; the message says what."""
 
 
+def check_tokens(settings: Settings) -> list[str]:
+    """Problems with the shape of configured tokens, caught before connecting (the tokens are never printed)."""
+    problems = []
+    if settings.discord_token and (settings.discord_token.count(".") != 2 or " " in settings.discord_token):
+        problems.append("DISCORD_TOKEN does not look like a Discord bot token (three dot-separated parts)")
+    if settings.slack_bot_token and not settings.slack_bot_token.startswith("xoxb-"):
+        problems.append("SLACK_BOT_TOKEN must be a bot token starting with xoxb-")
+    if settings.slack_app_token and not settings.slack_app_token.startswith("xapp-"):
+        problems.append("SLACK_APP_TOKEN must be an app-level token starting with xapp-")
+    return problems
+
+
 def platforms_for(settings: Settings, wanted: set[str] | None = None, *, sync: bool = False) -> dict[str, Serve]:
     """The adapters whose credentials are configured (restricted to ``wanted`` if given)."""
+    if problems := check_tokens(settings):
+        raise StartupError("invalid configuration:\n  " + "\n  ".join(problems))
     found: dict[str, Serve] = {}
     missing: list[str] = []
     if wanted is None or "discord" in wanted:
@@ -64,7 +78,7 @@ def knowledge_signature(folder: Path) -> tuple[tuple[str, int, int], ...]:
 async def watch_knowledge(service: Service, every: float, wake: asyncio.Event) -> None:
     """Reload the knowledge when its files change (polling) or when woken (SIGHUP); keep the last good one."""
     folder = Path(service.knowledge.folder)
-    seen = knowledge_signature(folder)
+    seen = None  # so an edit made while the bot was starting is not missed
     while True:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(wake.wait(), timeout=every if every > 0 else None)
@@ -73,10 +87,12 @@ async def watch_knowledge(service: Service, every: float, wake: asyncio.Event) -
         current = knowledge_signature(folder)
         if current == seen and not forced:
             continue
-        seen = current
+        first, seen = seen is None, current
         try:
+            before = service.knowledge.version
             knowledge = service.reload()
-            log.info("knowledge is version %s (%d entries)", knowledge.version, len(knowledge.entries))
+            if knowledge.version != before or not first:
+                log.info("knowledge is version %s (%d entries)", knowledge.version, len(knowledge.entries))
         except KnowledgeError as exc:
             log.error("knowledge change rejected; still answering from version %s. %s", service.knowledge.version, exc)
 

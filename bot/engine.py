@@ -51,9 +51,10 @@ class Tuning:
     keyword_focus: float = 0.7
     unknown_word_factor: float = 1.0
     candidate_limit: int = 12
+    exact_score: float = 90.0
     # deciding: a logistic model of "the top candidate is right", over the features of ``Evidence``
-    confidence_weights: tuple[float, ...] = (-2.53, 1.33, 0.89, 1.92, -1.93, 1.4)
-    answer_at: float = 0.58
+    confidence_weights: tuple[float, ...] = (-2.48, 1.39, 0.9, 1.96, -1.95, 1.34)
+    answer_at: float = 0.57
     suggest_at: float = 0.3  # below answer_at but at least this confident: offer "did you mean"
     suggest_within: float = 0.6  # ...the candidates scoring at least this share of the top score
     max_suggestions: int = 3
@@ -238,6 +239,8 @@ class Engine:
             best_fuzzy = process.extractOne(query_text, texts, scorer=fuzz.token_sort_ratio)[1] / 100 if texts else 0.0
             coverage = overlap[index] / total
             score = 100 * (tune.phrasing_weight * best + tune.entry_weight * coverage + tune.fuzzy_weight * best_fuzzy)
+            if best >= 0.999 and len(query) > 1:  # the question is, word for word, one the entry lists
+                score = max(score, tune.exact_score)
             scored.append(Candidate(self.entries[index], round(score, 2)))
         scored.sort(key=lambda c: c.score, reverse=True)
         return tokens, scored[: limit or len(scored)]

@@ -126,6 +126,7 @@ class Store:
         self._feedback: deque[FeedbackRecord] = deque()
         self._wake = asyncio.Event()
         self._writer: asyncio.Task[None] | None = None
+        self._closing = False
         self._lock = asyncio.Lock()
         self.dropped = 0
         self.last_error: str | None = None
@@ -154,7 +155,8 @@ class Store:
     async def close(self) -> None:
         """Write what is queued (one last try), stop the writer, close the database."""
         if self._writer is not None:
-            self._writer.cancel()
+            self._closing = True
+            self._wake.set()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._writer
             self._writer = None
@@ -228,7 +230,7 @@ class Store:
 
     async def _write_loop(self) -> None:
         delay = self.flush_interval
-        while True:
+        while not self._closing:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=delay)
             self._wake.clear()
@@ -236,7 +238,13 @@ class Store:
             delay = self.flush_interval if ok else min(max(delay * 2, 0.5), 10.0)
 
     async def flush(self) -> bool:
-        """Write every queued row now. True when nothing is left queued."""
+        """Write every queued row now. True when nothing is left queued.
+
+        Shielded: a caller cancelled mid-write does not leave a transaction half done.
+        """
+        return await asyncio.shield(self._flush())
+
+    async def _flush(self) -> bool:
         async with self._lock:
             if not self.pending:
                 return True
