@@ -133,7 +133,8 @@ class Stats:
     not_helpful: list[tuple[str, int, int]]
 
     def rate(self, outcome: str) -> float:
-        asked = self.total - self.outcomes.get("greeting", 0)
+        """Share of real questions (not greetings, not entries picked from a button) with this outcome."""
+        asked = sum(self.outcomes.get(k, 0) for k in ("answer", "suggest", "unknown"))
         return self.outcomes.get(outcome, 0) / asked if asked else 0.0
 
     def as_dict(self) -> dict[str, Any]:
@@ -221,12 +222,12 @@ def format_stats(s: Stats) -> str:
         return "No questions logged yet."
     lines = [
         f"{s.total} questions: answered {s.rate('answer'):.0%}, suggested {s.rate('suggest'):.0%}, "
-        f"unknown {s.rate('unknown'):.0%} (greetings excluded)",
+        f"unknown {s.rate('unknown'):.0%} (greetings and picked entries excluded)",
         "",
         "answer rate by period:",
     ]
     for row in s.by_period[-14:]:
-        asked = sum(v for k, v in row.items() if k not in {"period", "greeting"})
+        asked = sum(row.get(k, 0) for k in ("answer", "suggest", "unknown"))
         answered = row.get("answer", 0)
         rate = answered / asked if asked else 0.0
         lines.append(f"  {row['period']}  {bar(rate)} {rate:4.0%}  of {asked}")

@@ -35,6 +35,7 @@ _HELP = re.compile(
 )
 _INTRO_EXAMPLES = ("degree-requirements", "typical-day", "salary-and-pay", "breaking-in")
 
+PICKED = "picked"  # logged outcome of an entry chosen from a button or menu, kept out of the answer rate
 UNKNOWN_TEXT = (
     "I don't know that one yet, sorry. I answer questions about careers in machine learning "
     "(the role, skills, pay, degrees, day-to-day work, getting in), and I've logged your question "
@@ -145,8 +146,9 @@ class Service:
         self._log(
             Question(entry.title, question.platform, question.user_id, question.channel_id, question.workspace_id),
             reply,
-            f"picked {entry.id}",
+            entry.id,
             [],
+            outcome=PICKED,
         )
         return reply
 
@@ -164,7 +166,15 @@ class Service:
             "Thanks, glad it helped!" if helpful else "Thanks for telling me. The maintainers will look at this answer."
         )
 
-    def _log(self, question: Question, reply: Reply, normalised_text: str, candidates: list[tuple[str, float]]) -> None:
+    def _log(
+        self,
+        question: Question,
+        reply: Reply,
+        normalised_text: str,
+        candidates: list[tuple[str, float]],
+        *,
+        outcome: str | None = None,
+    ) -> None:
         if self.store is None:
             return
         try:
@@ -174,7 +184,7 @@ class Service:
                     platform=question.platform,
                     text=question.text[:4000],
                     normalised=normalised_text,
-                    outcome=reply.kind.value,
+                    outcome=outcome or reply.kind.value,
                     entry_id=reply.entry.id if reply.entry else None,
                     score=reply.score,
                     candidates=tuple(candidates),

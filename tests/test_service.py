@@ -76,6 +76,9 @@ async def test_pick_and_feedback(service: Service) -> None:
     picked = await service.pick("typical-day", Question("", platform="slack", user_id="U1"))
     assert picked is not None and picked.kind is ReplyKind.ANSWER and picked.entry.id == "typical-day"
     assert await service.pick("no-such-entry", Question("")) is None
+    await service.store.flush()
+    [logged] = await service.store.fetch("SELECT outcome, entry_id FROM questions")
+    assert tuple(logged) == ("picked", "typical-day")
     thanks = await service.feedback(
         ref=picked.ref, entry_id="typical-day", helpful=False, platform="slack", user_id="U1"
     )

@@ -179,7 +179,7 @@ async def test_ask_suggestion_offers_buttons_and_a_press_answers(http: Http, fak
     answer = await fake.wait_for_call("response_url")
     assert answer.body["response_type"] == "ephemeral" and answer.body["replace_original"] is False
     rows = await logged(service)
-    assert [r["outcome"] for r in rows] == ["suggest", "answer"] and rows[-1]["entry_id"] == chosen
+    assert [r["outcome"] for r in rows] == ["suggest", "picked"] and rows[-1]["entry_id"] == chosen
     assert f"{rows[-1]['ref']}|{chosen}" in [b["value"] for b in buttons(blocks_of(answer))]
 
 
