@@ -83,10 +83,9 @@ async def cmd_check(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def cmd_eval(settings: Settings, args: argparse.Namespace) -> int:
-    from bot.engine import Engine
     from bot.evaluate import evaluate, format_report, load_cases
 
-    report = evaluate(Engine(load_knowledge(settings.knowledge_dir)), load_cases(args.file))
+    report = await evaluate(Service(load_knowledge(settings.knowledge_dir)), load_cases(args.file))
     print(json.dumps(report.as_dict(), indent=2, ensure_ascii=False) if args.json else format_report(report))
     return 0
 
@@ -102,8 +101,12 @@ async def cmd_why(settings: Settings, args: argparse.Namespace) -> int:
     print("tokens:    " + (" ".join(f"{t}({engine.weight(t):.2f})" for t in match.normalised.split()) or "(none)"))
     print(f"decision:  {match.kind.value} — {match.reason}")
     print(f"rules:     answer when confidence ≥ {tune.answer_at}; suggest when ≥ {tune.suggest_at}; else don't know")
+    print("candidates (score = blend of closest alternate question, whole-entry coverage and rapidfuzz similarity):")
     for i, cand in enumerate(match.candidates[: args.top], 1):
-        print(f"  {i}. {cand.score:6.2f}  {cand.entry.id}  ({cand.entry.file})")
+        print(
+            f"  {i}. {cand.score:6.2f}  {cand.entry.id:<34} closest question {cand.phrasing:4.0%}, "
+            f"entry coverage {cand.coverage:4.0%}  ({cand.entry.file})"
+        )
     return 0
 
 

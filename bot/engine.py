@@ -241,7 +241,7 @@ class Engine:
             score = 100 * (tune.phrasing_weight * best + tune.entry_weight * coverage + tune.fuzzy_weight * best_fuzzy)
             if best >= 0.999 and len(query) > 1:  # the question is, word for word, one the entry lists
                 score = max(score, tune.exact_score)
-            scored.append(Candidate(self.entries[index], round(score, 2)))
+            scored.append(Candidate(self.entries[index], round(score, 2), round(best, 3), round(coverage, 3)))
         scored.sort(key=lambda c: c.score, reverse=True)
         return tokens, scored[: limit or len(scored)]
 

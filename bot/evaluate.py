@@ -8,8 +8,8 @@ from typing import Any
 
 import yaml
 
-from bot.engine import Engine
-from bot.models import ReplyKind
+from bot.models import Question, ReplyKind
+from bot.service import Service
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,11 +60,12 @@ def load_cases(path: Path | str) -> list[Case]:
     return [Case(str(item["q"]), tuple(item.get("expect") or ()), str(item.get("kind", ""))) for item in data]
 
 
-def evaluate(engine: Engine, cases: list[Case]) -> Report:
+async def evaluate(service: Service, cases: list[Case]) -> Report:
+    """Ask every question through the service (as users do, greetings included), without logging."""
     report = Report()
     for case in cases:
-        match = engine.match(case.question)
-        got = match.entry.id if match.entry else None
+        match = await service.ask(Question(case.question, platform="eval"))
+        got = match.entry.id if match.kind is ReplyKind.ANSWER and match.entry else None
         suggested = [e.id for e in match.suggestions]
         miss = {
             "q": case.question,

@@ -57,6 +57,8 @@ class Candidate:
 
     entry: Entry
     score: float
+    phrasing: float = 0.0  # how well its closest alternate question matches (0-1)
+    coverage: float = 0.0  # how much of the question the entry as a whole explains (0-1)
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,15 +9,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot.engine import Engine
 from bot.evaluate import evaluate, load_cases
 from bot.knowledge import Knowledge
+from bot.service import Service
 
 HOLDOUT = Path(__file__).parent / "eval" / "holdout.yaml"
 
 
-def test_holdout_accuracy_and_false_answers(knowledge: Knowledge) -> None:
-    report = evaluate(Engine(knowledge), load_cases(HOLDOUT))
+async def test_holdout_accuracy_and_false_answers(knowledge: Knowledge) -> None:
+    report = await evaluate(Service(knowledge), load_cases(HOLDOUT))
     assert report.in_scope >= 100 and report.out_of_scope >= 30
     assert report.accuracy >= 0.80, report.misses
     assert report.false_answer_rate <= 0.05, report.misses
