@@ -123,3 +123,33 @@ async def test_a_database_that_cannot_be_created_is_a_clear_error(tmp_path: Path
 
     with pytest.raises(StoreError, match="cannot open the question log"):
         await Store(tmp_path / "missing-dir" / "x.db").open()
+
+
+async def test_review_tools_read_safely_while_the_bot_writes(db_path: Path, knowledge) -> None:
+    from bot import review
+
+    writer = await Store(db_path, flush_interval=0.005).open()
+    service = Service(knowledge, writer)
+    reader = await Store(db_path).open(writer=False)
+
+    async def ask_many() -> None:
+        for i in range(300):
+            await service.ask(Question(f"what is the best cat food brand {i % 7}", platform="slack"))
+            if i % 20 == 0:
+                await asyncio.sleep(0.01)
+
+    async def read_many() -> int:
+        seen = 0
+        for _ in range(20):
+            seen = sum(c.count for c in await review.clusters(reader))
+            await review.stats(reader)
+            await asyncio.sleep(0.01)
+        return seen
+
+    _, seen = await asyncio.gather(ask_many(), read_many())
+    await writer.close()
+    final = await review.clusters(reader)
+    await reader.close()
+    assert 0 < seen <= 300
+    assert sum(c.count for c in final) == 300
+    assert len(final) <= 7  # near-duplicates are grouped
