@@ -114,6 +114,7 @@ class RateLimit:
         now = time.monotonic() if now is None else now
         if len(self._hits) > 10_000:  # forget idle users
             self._hits = {u: h for u, h in self._hits.items() if h and now - h[-1] < self.per}
+            self._warned = {u: t for u, t in self._warned.items() if now - t < self.per}
         hits = self._hits.setdefault(user_id, deque())
         while hits and now - hits[0] >= self.per:
             hits.popleft()
@@ -181,6 +182,7 @@ class CareerBot(discord.Client):
         _add_commands(self)
 
     async def setup_hook(self) -> None:
+        log.info("discord: logged in as %s (application %s)", self.user, self.application_id)
         self.add_dynamic_items(*PERSISTENT_ITEMS)  # buttons and menus of earlier runs keep working
         if self.sync_on_start:
             await self.sync_commands()
@@ -198,9 +200,6 @@ class CareerBot(discord.Client):
                 log.info("discord: synced %d commands globally (may take a while to show up)", len(synced))
         except discord.HTTPException as exc:
             log.error("discord: could not sync commands (%s); running with the commands Discord already has", exc)
-
-    async def on_ready(self) -> None:
-        log.info("discord: connected as %s to %d servers", self.user, len(self.guilds))
 
     # --- questions ------------------------------------------------------------------------
 
