@@ -49,21 +49,27 @@ def parse_age(text: str) -> timedelta:
         raise ValueError(f"not an age: {text!r} (use e.g. 90d, 2w, 12h)") from None
 
 
+def _filters(since: timedelta | None, platform: str | None, prefix: str = "") -> tuple[list[str], list[Any]]:
+    """SQL conditions (always at least one) and parameters for the --since / --platform options."""
+    where, params = ["1 = 1"], []
+    if since is not None:
+        where.append(f"{prefix}asked_at >= ?")
+        params.append((datetime.now(UTC) - since).isoformat(timespec="seconds"))
+    if platform:
+        where.append(f"{prefix}platform = ?")
+        params.append(platform)
+    return where, params
+
+
 async def review_rows(
     store: Store, *, since: timedelta | None = None, platform: str | None = None, status: str = "open"
 ) -> list[Any]:
     """Questions the bot could not answer, plus answered ones someone rated not helpful."""
-    where = ["(q.outcome IN ('unknown', 'suggest') OR f.helpful = 0)"]
-    params: list[Any] = []
+    where, params = _filters(since, platform, prefix="q.")
+    where.append("(q.outcome IN ('unknown', 'suggest') OR f.helpful = 0)")
     if status != "all":
         where.append("q.status = ?")
         params.append(status)
-    if since is not None:
-        where.append("q.asked_at >= ?")
-        params.append((datetime.now(UTC) - since).isoformat(timespec="seconds"))
-    if platform:
-        where.append("q.platform = ?")
-        params.append(platform)
     sql = (
         "SELECT DISTINCT q.ref, q.asked_at, q.platform, q.text, q.normalised, q.outcome, q.candidates"
         " FROM questions q LEFT JOIN feedback f ON f.question_ref = q.ref AND f.helpful = 0"
@@ -154,13 +160,7 @@ class Stats:
 async def stats(
     store: Store, *, since: timedelta | None = None, platform: str | None = None, period: str = "day"
 ) -> Stats:
-    where, params = ["1 = 1"], []
-    if since is not None:
-        where.append("asked_at >= ?")
-        params.append((datetime.now(UTC) - since).isoformat(timespec="seconds"))
-    if platform:
-        where.append("platform = ?")
-        params.append(platform)
+    where, params = _filters(since, platform)
     clause = " AND ".join(where)
     bucket = "substr(asked_at, 1, 10)" if period == "day" else "strftime('%Y-W%W', asked_at)"
     rows = await store.fetch(
