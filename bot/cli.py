@@ -198,7 +198,11 @@ async def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
         if not settings.discord_token:
             print("careerbot: set DISCORD_TOKEN first (the invite URL needs the application id)", file=sys.stderr)
             return 2
-        print(await invite_url_for_token(settings.discord_token))
+        try:
+            print(await invite_url_for_token(settings.discord_token))
+        except Exception as exc:  # a rejected token or no network: say so, not a traceback
+            print(f"careerbot: could not look up the Discord application: {exc}", file=sys.stderr)
+            return 1
         return 0
     wanted = None if args.command == "run" else {args.command}
     try:
