@@ -13,6 +13,7 @@ import logging
 import os
 import signal
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from pathlib import Path
 
 from bot.config import Settings
@@ -97,6 +98,18 @@ async def watch_knowledge(service: Service, every: float, wake: asyncio.Event) -
             log.error("knowledge change rejected; still answering from version %s. %s", service.knowledge.version, exc)
 
 
+async def purge_daily(store: Store, days: int) -> None:
+    """Apply the retention period at start and then once a day."""
+    while True:
+        try:
+            removed = await store.purge(timedelta(days=days))
+            if removed:
+                log.info("retention: purged %d questions older than %d days", removed, days)
+        except Exception:  # never let housekeeping stop the bot
+            log.exception("retention purge failed")
+        await asyncio.sleep(24 * 3600)
+
+
 def pid_file(settings: Settings) -> Path:
     return settings.db_path.with_suffix(".pid")
 
@@ -128,6 +141,7 @@ async def run(settings: Settings, wanted: set[str] | None = None, *, sync: bool 
         pid.write_text(str(os.getpid()))
     tasks = {name: asyncio.create_task(serve(service, settings), name=name) for name, serve in adapters.items()}
     tasks["reload"] = asyncio.create_task(watch_knowledge(service, settings.reload_seconds, reload_now))
+    tasks["retention"] = asyncio.create_task(purge_daily(store, settings.retention_days))
     stopper = asyncio.create_task(stop.wait())
     try:
         done, _ = await asyncio.wait([stopper, *tasks.values()], return_when=asyncio.FIRST_COMPLETED)

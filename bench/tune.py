@@ -24,6 +24,7 @@ from bot.evaluate import Case, load_cases
 from bot.knowledge import load_knowledge
 
 Row = tuple[tuple[float, ...] | None, int, bool]  # features, top candidate right?, in scope?
+# (the fixed ``margin`` floor of ``Tuning`` is applied on top of the fitted confidence at run time)
 
 
 def rows_for(engine: Engine, cases: list[Case]) -> list[Row]:

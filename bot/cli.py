@@ -100,7 +100,10 @@ async def cmd_why(settings: Settings, args: argparse.Namespace) -> int:
     print(f"question:  {text}")
     print("tokens:    " + (" ".join(f"{t}({engine.weight(t):.2f})" for t in match.normalised.split()) or "(none)"))
     print(f"decision:  {match.kind.value} — {match.reason}")
-    print(f"rules:     answer when confidence ≥ {tune.answer_at}; suggest when ≥ {tune.suggest_at}; else don't know")
+    print(
+        f"rules:     answer when confidence ≥ {tune.answer_at} and lead ≥ {tune.margin}; "
+        f"suggest when confidence ≥ {tune.suggest_at}; else don't know"
+    )
     print("candidates (score = blend of closest alternate question, whole-entry coverage and rapidfuzz similarity):")
     for i, cand in enumerate(match.candidates[: args.top], 1):
         print(

@@ -20,8 +20,9 @@ The decision is separate from the ranking, because a high rank is not the same
 as a right answer: a small logistic model (``Evidence``; weights fitted on
 labelled questions by ``bench/tune.py``) turns the top score, its lead over the
 runner-up, how much of the question the entry explains, the share of unknown
-words and the question's length into a confidence. Answer above ``answer_at``;
-otherwise suggest plausible entries; otherwise admit not knowing.
+words and the question's length into a confidence. Answer above ``answer_at`` (and
+only with some lead over the runner-up); otherwise suggest plausible
+entries; otherwise admit not knowing.
 """
 
 from __future__ import annotations
@@ -55,6 +56,7 @@ class Tuning:
     # deciding: a logistic model of "the top candidate is right", over the features of ``Evidence``
     confidence_weights: tuple[float, ...] = (-2.48, 1.39, 0.9, 1.96, -1.95, 1.34)
     answer_at: float = 0.57
+    margin: float = 1.0  # and never when the runner-up is as good as tied
     suggest_at: float = 0.3  # below answer_at but at least this confident: offer "did you mean"
     suggest_within: float = 0.6  # ...the candidates scoring at least this share of the top score
     max_suggestions: int = 3
@@ -270,12 +272,14 @@ class Engine:
             f"confidence {confidence:.2f} (score {evidence.score:.1f}, lead {evidence.lead:.1f}, "
             f"explained {evidence.explained:.0%}, unknown words {evidence.unknown:.0%}, {evidence.length} tokens)"
         )
-        if confidence >= tune.answer_at:
+        if confidence >= tune.answer_at and evidence.lead >= tune.margin:
             return Match(
                 ReplyKind.ANSWER, normalised, tuple(ranked), f"{facts} ≥ {tune.answer_at}", entry=ranked[0].entry
             )
         if confidence < tune.suggest_at:
             return Match(ReplyKind.UNKNOWN, normalised, tuple(ranked), f"{facts} < {tune.suggest_at}")
+        if confidence >= tune.answer_at:
+            facts += f", but the lead is under {tune.margin}"
         floor = ranked[0].score * tune.suggest_within
         plausible = tuple(c.entry for c in ranked if c.score >= floor)[: tune.max_suggestions]
         return Match(ReplyKind.SUGGEST, normalised, tuple(ranked), f"{facts} < {tune.answer_at}", suggestions=plausible)

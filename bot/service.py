@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import re
 import time
+from collections import Counter
 from pathlib import Path
 
 from bot import review
@@ -57,6 +58,7 @@ class Service:
         self.tuning = tuning
         self.engine = Engine(knowledge, tuning)
         self.store = store
+        self.popularity: Counter[str] = Counter()  # entries answered since start, for an empty autocomplete
 
     @classmethod
     def from_folder(cls, folder: Path | str, store: Store | None = None, *, tuning: Tuning | None = None) -> Service:
@@ -119,6 +121,8 @@ class Service:
                     examples=self._examples(),
                 )
         self._log(question, reply, match_normalised, [(c.entry.id, c.score) for c in candidates[:5]])
+        if reply.entry is not None:
+            self.popularity[reply.entry.id] += 1
         log.info(
             "question platform=%s outcome=%s entry=%s score=%.1f ms=%.2f",
             question.platform,
@@ -150,6 +154,7 @@ class Service:
             [],
             outcome=PICKED,
         )
+        self.popularity[entry.id] += 1
         return reply
 
     async def feedback(self, *, ref: str, entry_id: str, helpful: bool, platform: str, user_id: str | None) -> str:
@@ -233,5 +238,7 @@ class Service:
         """Entries to offer while someone types a question (autocomplete)."""
         text, _ = clean_message(partial)
         if not text:
-            return list(self.knowledge.entries[:limit])
+            order = {e.id: i for i, e in enumerate(self.knowledge.entries)}
+            popular = sorted(self.knowledge.entries, key=lambda e: (-self.popularity[e.id], order[e.id]))
+            return popular[:limit]
         return self.engine.complete(text, limit)

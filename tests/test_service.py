@@ -122,3 +122,11 @@ async def test_reload_swaps_knowledge_and_keeps_old_on_error(service: Service, t
     with pytest.raises(KnowledgeError):
         live.reload()
     assert (await live.ask(Question("do I need a PhD?"))).kind is ReplyKind.ANSWER
+
+
+async def test_empty_autocomplete_offers_the_most_asked_entries_first(service: Service) -> None:
+    for _ in range(3):
+        await service.ask(Question("how much do ML engineers earn?"))
+    await service.pick("typical-day", Question(""))
+    offered = [e.id for e in service.complete("")]
+    assert offered[:2] == ["salary-and-pay", "typical-day"] and len(offered) <= 25
