@@ -129,7 +129,10 @@ async def through_slack_http(folder: Path, total: int, askers: int) -> None:
     async with FakeSlack() as fake:
         client = AsyncWebClient(token=BOT_TOKEN, base_url=fake.api_url)
         app = build_app(service, settings, client=client)
-        async with serve_http(web_app(app, service)) as base, aiohttp.ClientSession() as http:
+        async with (
+            serve_http(web_app(app, service)) as base,
+            aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as http,
+        ):
             url = f"{base}/slack/events"
 
             async def asker(n: int) -> None:
