@@ -27,8 +27,9 @@ entries; otherwise admit not knowing.
 
 from __future__ import annotations
 
+import itertools
 import math
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -38,6 +39,8 @@ from rapidfuzz.distance import OSA
 from bot.knowledge import Knowledge
 from bot.models import Candidate, Entry, Match, ReplyKind
 from bot.text import STOP_WORDS, is_english_word, normalise, stem
+
+SYNONYM_WEIGHT = 10  # synonym variants count as this many uses of a word, for spelling correction
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,7 +57,7 @@ class Tuning:
     candidate_limit: int = 12
     exact_score: float = 90.0
     # deciding: a logistic model of "the top candidate is right", over the features of ``Evidence``
-    confidence_weights: tuple[float, ...] = (-2.48, 1.39, 0.9, 1.96, -1.95, 1.34)
+    confidence_weights: tuple[float, ...] = (-2.53, 1.31, 0.86, 2.04, -2.13, 1.42)
     answer_at: float = 0.57
     margin: float = 1.0  # and never when the runner-up is as good as tied
     suggest_at: float = 0.3  # below answer_at but at least this confident: offer "did you mean"
@@ -77,28 +80,41 @@ class Analyzer:
         self.known_words: set[str] = set(STOP_WORDS)
         for key in self.phrases:
             self.known_words.update(key)
+        self.frequency: Counter[str] = Counter()  # how often the knowledge uses each word
+        for variants in synonyms.values():
+            for text in variants:
+                self.frequency.update({w: SYNONYM_WEIGHT for w in normalise(text).split()})
         self._by_initial: dict[str, list[str]] = {}
 
-    def learn(self, words: set[str]) -> None:
+    def learn(self, words: Counter[str]) -> None:
         """Remember the words the knowledge uses, so misspellings can be corrected towards them."""
+        self.frequency.update(words)
         self.known_words.update(words)
-        self._by_initial: dict[str, list[str]] = defaultdict(list)
-        for w in sorted(self.known_words):
+        self._by_initial = defaultdict(list)
+        for w, n in sorted(self.frequency.items(), key=lambda item: -item[1]):
             if len(w) >= 3 and w.isalpha():
-                self._by_initial[w[0]].append(w)
+                self._by_initial[w[0]].append((w, n))
         self.correct.cache_clear()
 
-    @lru_cache(maxsize=16384)  # noqa: B019 - one analyzer per knowledge version; the cache dies with it
+    @lru_cache(maxsize=65536)  # noqa: B019 - one analyzer per knowledge version; the cache dies with it
     def correct(self, word: str) -> str:
-        """The knowledge's nearest word for a misspelling; real English words the knowledge lacks stay as they are."""
-        if word in self.known_words or len(word) < 4 or not word.isalpha() or stem(word) in self.known_words:
+        """The knowledge's usual word for a misspelling ("lerning" -> "learning").
+
+        Real English words stay as they are. Anything else is replaced by a word within
+        one or two edits that the knowledge uses far more often, so a typo that slipped
+        into an alternate question counts as the word it misspells.
+        """
+        if len(word) < 4 or not word.isalpha() or word in STOP_WORDS:
             return word
-        if is_english_word(word):
+        own = self.frequency[word]
+        if own == 0 and stem(word) in self.known_words:
             return word
+        need = max(2, 10 * own)
+        ranked = self._by_initial.get(word[0], ())  # most used first; typos rarely hit the first letter
+        candidates = [w for w, n in itertools.takewhile(lambda item: item[1] >= need, ranked)]
         allowed = 1 if len(word) <= 7 else 2
-        candidates = self._by_initial.get(word[0], ())  # typos rarely hit the first letter
         best = process.extractOne(word, candidates, scorer=OSA.distance, score_cutoff=allowed)
-        return best[0] if best else word
+        return best[0] if best and not is_english_word(word) else word
 
     def tokens(self, text: str, *, correct: bool = True) -> tuple[str, ...]:
         words = normalise(text).split()
@@ -119,7 +135,7 @@ class Analyzer:
                     i += size
                     break
             else:
-                if words[i] not in STOP_WORDS:
+                if words[i] not in STOP_WORDS and not words[i].isdigit():
                     out.append(stems[i])
                 i += 1
         return tuple(dict.fromkeys(out))
@@ -158,19 +174,27 @@ class Engine:
         self.tuning = tuning or Tuning()
         self.entries: tuple[Entry, ...] = knowledge.entries
         self.analyzer = Analyzer(knowledge.synonyms)
-        seen_words: set[str] = set()
+        # Two passes: count the words the knowledge uses, then tokenise with spelling correction,
+        # so that a typo in an alternate question reads as the word it misspells.
+        words_of = {
+            entry.id: (
+                [normalise(t).split() for t in (entry.title, *entry.questions)],
+                [normalise(k).split() for k in entry.keywords],
+            )
+            for entry in self.entries
+        }
+        self.analyzer.learn(Counter(w for texts in words_of.values() for part in texts for ws in part for w in ws))
 
-        def tokens(text: str) -> tuple[str, ...]:
-            words = normalise(text).split()
-            seen_words.update(words)
-            return self.analyzer.fold(words)
+        def tokens(words: list[str]) -> tuple[str, ...]:
+            return self.analyzer.fold([self.analyzer.correct(w) for w in words])
 
         entry_tokens: list[set[str]] = []
         raw_phrasings: list[list[tuple[str, ...]]] = []
         self.focus: list[dict[str, float]] = []
         for entry in self.entries:
-            phrasings = [tokens(t) for t in (entry.title, *entry.questions)]
-            keywords = [tokens(k) for k in entry.keywords]
+            questions, keyword_words = words_of[entry.id]
+            phrasings = [tokens(ws) for ws in questions]
+            keywords = [tokens(ws) for ws in keyword_words]
             raw_phrasings.append([p for p in phrasings + keywords if p])
             entry_tokens.append({t for p in phrasings + keywords for t in p})
             counts: dict[str, int] = defaultdict(int)
@@ -183,7 +207,6 @@ class Engine:
                     focus[t] = max(focus.get(t, 0.0), self.tuning.keyword_focus)
             self.focus.append(focus)
 
-        self.analyzer.learn(seen_words)
         count = len(self.entries)
         df: dict[str, int] = defaultdict(int)
         for tokens in entry_tokens:
