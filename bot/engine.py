@@ -54,7 +54,7 @@ class Tuning:
     precision_share: float = 0.45
     keyword_focus: float = 0.7
     unknown_word_factor: float = 1.0
-    candidate_limit: int = 12
+    candidate_limit: int = 8
     exact_score: float = 90.0
     # deciding: a logistic model of "the top candidate is right", over the features of ``Evidence``
     confidence_weights: tuple[float, ...] = (-2.53, 1.31, 0.86, 2.04, -2.13, 1.42)
