@@ -6,7 +6,7 @@ import textwrap
 from collections.abc import Callable
 
 from bot.models import Entry, Question, Reply, ReplyKind
-from bot.service import Service
+from bot.service import TRUNCATED_NOTE, Service
 
 WIDTH = 88
 PROMPT = "you> "
@@ -21,8 +21,6 @@ def render(reply: Reply) -> str:
     """A reply as plain text, with numbered choices where there are any."""
     lines: list[str] = []
     if reply.truncated:
-        from bot.service import TRUNCATED_NOTE
-
         lines.append(_wrap(TRUNCATED_NOTE))
     if reply.kind is ReplyKind.ANSWER and reply.entry is not None:
         lines += [

@@ -10,7 +10,6 @@ import logging
 import re
 import time
 from collections import Counter
-from pathlib import Path
 
 from bot import review
 from bot.engine import Engine, Tuning
@@ -59,10 +58,6 @@ class Service:
         self.engine = Engine(knowledge, tuning)
         self.store = store
         self.popularity: Counter[str] = Counter()  # entries answered since start, for an empty autocomplete
-
-    @classmethod
-    def from_folder(cls, folder: Path | str, store: Store | None = None, *, tuning: Tuning | None = None) -> Service:
-        return cls(load_knowledge(folder), store, tuning=tuning)
 
     @property
     def knowledge(self) -> Knowledge:
