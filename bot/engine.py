@@ -32,6 +32,7 @@ import math
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import NamedTuple
 
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA
@@ -57,10 +58,10 @@ class Tuning:
     candidate_limit: int = 8
     exact_score: float = 90.0
     # deciding: a logistic model of "the top candidate is right", over the features of ``Evidence``
-    confidence_weights: tuple[float, ...] = (-2.53, 1.31, 0.86, 2.04, -2.13, 1.42)
-    answer_at: float = 0.57
+    confidence_weights: tuple[float, ...] = (-2.35, 1.38, 0.91, 2.01, -1.79, 1.29, -1.05)
+    answer_at: float = 0.69
     margin: float = 1.0  # and never when the runner-up is as good as tied
-    suggest_at: float = 0.3  # below answer_at but at least this confident: offer "did you mean"
+    suggest_at: float = 0.45  # below answer_at but at least this confident: offer "did you mean"
     suggest_within: float = 0.6  # ...the candidates scoring at least this share of the top score
     max_suggestions: int = 3
 
@@ -68,7 +69,9 @@ class Tuning:
 class Analyzer:
     """Turns text into canonical tokens: corrected, stemmed, synonym-folded, stop words dropped."""
 
-    def __init__(self, synonyms: dict[str, tuple[str, ...]]) -> None:
+    def __init__(self, synonyms: dict[str, tuple[str, ...]], offtopic: tuple[str, ...] = ()) -> None:
+        self.cues = {tuple(stem(w) for w in normalise(c).split()) for c in offtopic} - {()}
+        self.cue_length = max((len(c) for c in self.cues), default=0)
         self.phrases: dict[tuple[str, ...], str] = {}
         for canonical, variants in synonyms.items():
             token = "_".join(canonical.split())
@@ -117,14 +120,27 @@ class Analyzer:
         return best[0] if best and not is_english_word(word) else word
 
     def tokens(self, text: str, *, correct: bool = True) -> tuple[str, ...]:
+        return self.analyse(text, correct=correct)[0]
+
+    def analyse(self, text: str, *, correct: bool = True) -> tuple[tuple[str, ...], int]:
+        """The question's tokens, and how many off-topic cues (knowledge/offtopic.yaml) it contains."""
         words = normalise(text).split()
         if correct:
             words = [self.correct(w) for w in words]
-        return self.fold(words)
+        stems = [stem(w) for w in words]
+        cues = sum(
+            1
+            for i in range(len(stems))
+            for size in range(1, min(self.cue_length, len(stems) - i) + 1)
+            if tuple(stems[i : i + size]) in self.cues
+        )
+        return self._fold(words, stems), cues
 
     def fold(self, words: list[str]) -> tuple[str, ...]:
         """Stem, fold synonym phrases into canonical tokens, drop stop words, dedupe (order kept)."""
-        stems = [stem(w) for w in words]
+        return self._fold(words, [stem(w) for w in words])
+
+    def _fold(self, words: list[str], stems: list[str]) -> tuple[str, ...]:
         out: list[str] = []
         i = 0
         while i < len(stems):
@@ -141,6 +157,12 @@ class Analyzer:
         return tuple(dict.fromkeys(out))
 
 
+class Ranking(NamedTuple):
+    tokens: tuple[str, ...]
+    candidates: list[Candidate]
+    cues: int  # off-topic cues found
+
+
 @dataclass(frozen=True, slots=True)
 class Evidence:
     """What the decision looks at: how strong and how clear-cut the best match is."""
@@ -150,9 +172,18 @@ class Evidence:
     explained: float  # share of the question's weight that the top entry uses at all
     unknown: float  # share of the question's weight in words the knowledge never uses
     length: int  # content tokens in the question
+    offtopic: int = 0  # off-topic cues in the question (tech support, how an algorithm works, ...)
 
     def features(self) -> tuple[float, ...]:
-        return (1.0, self.score / 100, self.lead / 100, self.explained, self.unknown, math.log(max(1, self.length)))
+        return (
+            1.0,
+            self.score / 100,
+            self.lead / 100,
+            self.explained,
+            self.unknown,
+            math.log(max(1, self.length)),
+            min(self.offtopic, 2) / 2,
+        )
 
     def confidence(self, weights: tuple[float, ...]) -> float:
         z = sum(w * x for w, x in zip(weights, self.features(), strict=True))
@@ -173,7 +204,7 @@ class Engine:
         self.knowledge = knowledge
         self.tuning = tuning or Tuning()
         self.entries: tuple[Entry, ...] = knowledge.entries
-        self.analyzer = Analyzer(knowledge.synonyms)
+        self.analyzer = Analyzer(knowledge.synonyms, knowledge.offtopic)
         # Two passes: count the words the knowledge uses, then tokenise with spelling correction,
         # so that a typo in an alternate question reads as the word it misspells.
         words_of = {
@@ -229,11 +260,11 @@ class Engine:
     def weight(self, token: str) -> float:
         return self.idf.get(token, self.unknown_idf)
 
-    def rank(self, text: str, limit: int | None = None) -> tuple[tuple[str, ...], list[Candidate]]:
+    def rank(self, text: str, limit: int | None = None) -> Ranking:
         """Score the entries that share a token with ``text``, best first."""
-        tokens = self.analyzer.tokens(text)
+        tokens, cues = self.analyzer.analyse(text)
         if not tokens:
-            return tokens, []
+            return Ranking(tokens, [], cues)
         weights = {t: self.weight(t) for t in tokens}
         total = sum(weights.values())
         overlap: dict[int, float] = defaultdict(float)
@@ -268,9 +299,10 @@ class Engine:
                 score = max(score, tune.exact_score)
             scored.append(Candidate(self.entries[index], round(score, 2), round(best, 3), round(coverage, 3)))
         scored.sort(key=lambda c: c.score, reverse=True)
-        return tokens, scored[: limit or len(scored)]
+        return Ranking(tokens, scored[: limit or len(scored)], cues)
 
-    def evidence(self, tokens: tuple[str, ...], ranked: list[Candidate]) -> Evidence:
+    def evidence(self, ranking: Ranking) -> Evidence:
+        tokens, ranked = ranking.tokens, ranking.candidates
         weights = {t: self.weight(t) for t in tokens}
         total = sum(weights.values()) or 1.0
         top_tokens = self.entry_tokens[self.entries.index(ranked[0].entry)] if ranked else frozenset()
@@ -280,20 +312,23 @@ class Engine:
             explained=sum(w for t, w in weights.items() if t in top_tokens) / total,
             unknown=sum(w for t, w in weights.items() if t not in self.idf) / total,
             length=len(tokens),
+            offtopic=ranking.cues,
         )
 
     def match(self, text: str) -> Match:
-        tokens, ranked = self.rank(text)
+        ranking = self.rank(text)
+        tokens, ranked = ranking.tokens, ranking.candidates
         normalised = " ".join(tokens)
         tune = self.tuning
         if not ranked:
             reason = "no words the knowledge uses" if tokens else "no content words"
             return Match(ReplyKind.UNKNOWN, normalised, (), reason)
-        evidence = self.evidence(tokens, ranked)
+        evidence = self.evidence(ranking)
         confidence = evidence.confidence(tune.confidence_weights)
         facts = (
             f"confidence {confidence:.2f} (score {evidence.score:.1f}, lead {evidence.lead:.1f}, "
-            f"explained {evidence.explained:.0%}, unknown words {evidence.unknown:.0%}, {evidence.length} tokens)"
+            f"explained {evidence.explained:.0%}, unknown words {evidence.unknown:.0%}, {evidence.length} tokens, "
+            f"{evidence.offtopic} off-topic cues)"
         )
         if confidence >= tune.answer_at and evidence.lead >= tune.margin:
             return Match(
@@ -309,7 +344,7 @@ class Engine:
 
     def complete(self, text: str, limit: int = 25) -> list[Entry]:
         """Entries for an autocomplete box: ranked by the engine, then by title similarity for half-typed words."""
-        _, ranked = self.rank(text)
+        ranked = self.rank(text).candidates
         found = [c.entry for c in ranked]
         if len(found) < limit and text.strip():
             titles = {i: e.title for i, e in enumerate(self.entries)}

@@ -19,6 +19,7 @@ from bot.models import Entry, Source
 
 SOURCES_FILE = "sources.yaml"
 SYNONYMS_FILE = "synonyms.yaml"
+OFFTOPIC_FILE = "offtopic.yaml"
 ENTRY_FIELDS = {"id", "title", "questions", "answer", "sources", "keywords", "related"}
 REQUIRED_ENTRY_FIELDS = ("id", "title", "questions", "answer", "sources")
 SOURCE_FIELDS = {"id", "title", "author", "date"}
@@ -40,6 +41,7 @@ class Knowledge:
     synonyms: dict[str, tuple[str, ...]]
     version: str
     folder: Path
+    offtopic: tuple[str, ...] = ()
     _by_id: dict[str, Entry] = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -77,6 +79,7 @@ def load_knowledge(folder: Path | str) -> Knowledge:
 
     sources = _load_sources(docs.pop(SOURCES_FILE, None), problems)
     synonyms = _load_synonyms(docs.pop(SYNONYMS_FILE, {}) or {}, problems)
+    offtopic = _load_offtopic(docs.pop(OFFTOPIC_FILE, {}) or {}, problems)
     entries: list[Entry] = []
     for name, doc in docs.items():
         entries.extend(_load_entries(name, doc, sources, problems))
@@ -85,7 +88,7 @@ def load_knowledge(folder: Path | str) -> Knowledge:
         problems.append(f"{folder}: no entries found in any *.yaml file")
     if problems:
         raise KnowledgeError(problems)
-    return Knowledge(tuple(entries), sources, synonyms, digest.hexdigest()[:12], folder)
+    return Knowledge(tuple(entries), sources, synonyms, digest.hexdigest()[:12], folder, offtopic)
 
 
 def _load_sources(doc: Any, problems: list[str]) -> dict[str, Source]:
@@ -136,6 +139,14 @@ def _load_synonyms(doc: Any, problems: list[str]) -> dict[str, tuple[str, ...]]:
             seen[key] = str(canonical)
         synonyms[str(canonical)] = tuple(v.strip() for v in variants)
     return synonyms
+
+
+def _load_offtopic(doc: Any, problems: list[str]) -> tuple[str, ...]:
+    cues = _strings(doc.get("offtopic", [])) if isinstance(doc, dict) and set(doc) <= {"offtopic"} else None
+    if cues is None or any(not c for c in cues):
+        problems.append(f"{OFFTOPIC_FILE}: must be a mapping with one key `offtopic:` holding a list of phrases")
+        return ()
+    return cues
 
 
 def _strings(value: Any) -> tuple[str, ...] | None:

@@ -29,7 +29,7 @@ _GREETING_WORDS = frozenset(
     """.split()
 )
 _HELP = re.compile(
-    r"^(?:/?help|what can you do|what do you do|what can i ask(?: you)?"
+    r"^(?:/?help|what can you do|what do you do|what can i ask(?: you)?|what can you help(?: me)? with"
     r"|how do (?:i|you) use (?:you|this|this bot|careerbot)"
     r"|who are you|what are you|commands|menu|start|usage)$"
 )
