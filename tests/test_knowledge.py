@@ -142,3 +142,21 @@ def test_unknown_source_is_named(folder: Path) -> None:
 
 def test_missing_folder_is_an_error(tmp_path: Path) -> None:
     assert "no such knowledge folder" in _problems(tmp_path / "nope")
+
+
+def test_broken_offtopic_and_synonym_files_are_named(folder: Path) -> None:
+    (folder / "offtopic.yaml").write_text("offtopic: {not: a list}\n", encoding="utf-8")
+    (folder / "synonyms.yaml").write_text("synonyms:\n  pay: salary\n", encoding="utf-8")
+    message = _problems(folder)
+    assert "offtopic.yaml: must be a mapping with one key `offtopic:`" in message
+    assert "synonyms.yaml: 'pay': must be a list of non-empty strings" in message
+
+
+def test_offtopic_cues_lower_confidence_without_blocking(knowledge: Knowledge) -> None:
+    from bot.engine import Engine
+
+    engine = Engine(knowledge)
+    plain = engine.evidence(engine.rank("how does the job market look for ML engineers"))
+    assert plain.offtopic == 1  # "how does" is a cue...
+    assert engine.match("how does the job market look for ML engineers").entry.id == "job-market"  # ...not a block
+    assert engine.evidence(engine.rank("how does dropout work in a transformer")).offtopic == 3
