@@ -101,7 +101,8 @@ async def cmd_why(settings: Settings, args: argparse.Namespace) -> int:
     print("tokens:    " + (" ".join(f"{t}({engine.weight(t):.2f})" for t in match.normalised.split()) or "(none)"))
     print(f"decision:  {match.kind.value} — {match.reason}")
     print(
-        f"rules:     answer when confidence ≥ {tune.answer_at} and lead ≥ {tune.margin}; "
+        f"rules:     answer when confidence ≥ {tune.answer_at}, lead ≥ {tune.margin} and "
+        f"information ≥ {tune.min_information}; "
         f"suggest when confidence ≥ {tune.suggest_at}; else don't know"
     )
     print("candidates (score = blend of closest alternate question, whole-entry coverage and rapidfuzz similarity):")

@@ -58,9 +58,10 @@ class Tuning:
     candidate_limit: int = 8
     exact_score: float = 90.0
     # deciding: a logistic model of "the top candidate is right", over the features of ``Evidence``
-    confidence_weights: tuple[float, ...] = (-2.35, 1.38, 0.91, 2.01, -1.79, 1.29, -1.05)
-    answer_at: float = 0.69
+    confidence_weights: tuple[float, ...] = (-2.97, 1.03, 0.66, 1.65, -1.56, 1.03, -0.99, 0.79, 1.69)
+    answer_at: float = 0.59
     margin: float = 1.0  # and never when the runner-up is as good as tied
+    min_information: float = 0.1  # nor when the question is too vague ("ml", "jobs"): suggest instead
     suggest_at: float = 0.45  # below answer_at but at least this confident: offer "did you mean"
     suggest_within: float = 0.6  # ...the candidates scoring at least this share of the top score
     max_suggestions: int = 3
@@ -173,16 +174,21 @@ class Evidence:
     unknown: float  # share of the question's weight in words the knowledge never uses
     length: int  # content tokens in the question
     offtopic: int = 0  # off-topic cues in the question (tech support, how an algorithm works, ...)
+    phrasing: float = 0.0  # how closely the top entry's nearest alternate question matches (0-1)
+    information: float = 0.0  # summed weight of the question's words the top entry uses ("ml" alone: ~0)
 
     def features(self) -> tuple[float, ...]:
+        length = math.log(max(1, self.length))
         return (
             1.0,
             self.score / 100,
             self.lead / 100,
             self.explained,
             self.unknown,
-            math.log(max(1, self.length)),
+            length,
             min(self.offtopic, 2) / 2,
+            self.phrasing,
+            self.score / 100 * length,  # a long question scores lower for the same evidence
         )
 
     def confidence(self, weights: tuple[float, ...]) -> float:
@@ -313,6 +319,8 @@ class Engine:
             unknown=sum(w for t, w in weights.items() if t not in self.idf) / total,
             length=len(tokens),
             offtopic=ranking.cues,
+            phrasing=ranked[0].phrasing if ranked else 0.0,
+            information=sum(w for t, w in weights.items() if t in top_tokens and t in self.idf),
         )
 
     def match(self, text: str) -> Match:
@@ -330,14 +338,15 @@ class Engine:
             f"explained {evidence.explained:.0%}, unknown words {evidence.unknown:.0%}, {evidence.length} tokens, "
             f"{evidence.offtopic} off-topic cues)"
         )
-        if confidence >= tune.answer_at and evidence.lead >= tune.margin:
+        clear_cut = evidence.lead >= tune.margin and evidence.information >= tune.min_information
+        if confidence >= tune.answer_at and clear_cut:
             return Match(
                 ReplyKind.ANSWER, normalised, tuple(ranked), f"{facts} ≥ {tune.answer_at}", entry=ranked[0].entry
             )
         if confidence < tune.suggest_at:
             return Match(ReplyKind.UNKNOWN, normalised, tuple(ranked), f"{facts} < {tune.suggest_at}")
         if confidence >= tune.answer_at:
-            facts += f", but the lead is under {tune.margin}"
+            facts += f", but the lead is under {tune.margin} or the question is too vague"
         floor = ranked[0].score * tune.suggest_within
         plausible = tuple(c.entry for c in ranked if c.score >= floor)[: tune.max_suggestions]
         return Match(ReplyKind.SUGGEST, normalised, tuple(ranked), f"{facts} < {tune.answer_at}", suggestions=plausible)

@@ -75,8 +75,9 @@ def test_every_title_answers_its_own_entry(engine: Engine, knowledge: Knowledge)
         assert match.entry is not None and match.entry.id == entry.id, (entry.title, match.reason)
 
 
-def test_unsure_questions_get_at_most_three_suggestions(engine: Engine) -> None:
-    match = engine.match("career")
+@pytest.mark.parametrize("question", ["data", "ml", "jobs", "career"])
+def test_vague_questions_are_not_answered_and_get_at_most_three_suggestions(engine: Engine, question: str) -> None:
+    match = engine.match(question)
     assert match.kind in (ReplyKind.SUGGEST, ReplyKind.UNKNOWN)
     assert len(match.suggestions) <= 3
 

@@ -168,7 +168,7 @@ async def test_ask_answer_is_private_with_sources_related_feedback_and_share(
 
 
 async def test_ask_suggestion_offers_buttons_and_a_press_answers(http: Http, fake: FakeSlack, service: Service) -> None:
-    reply = await ask_http(http, fake, "career")
+    reply = await ask_http(http, fake, "data")
     blocks = blocks_of(reply)
     picks = [b for b in buttons(blocks) if b["action_id"].startswith(kit.PICK)]
     assert picks and not any(b["action_id"].startswith("feedback") for b in buttons(blocks))
