@@ -196,13 +196,6 @@ class Evidence:
         return 1 / (1 + math.exp(-max(-50.0, min(50.0, z))))
 
 
-@dataclass(frozen=True, slots=True)
-class _Phrasing:
-    tokens: frozenset[str]
-    text: str
-    weight: float
-
-
 class Engine:
     """Match questions against a knowledge base. Build once; ``match`` is cheap and never raises on text."""
 
@@ -256,11 +249,17 @@ class Engine:
         for index, tokens in enumerate(entry_tokens):
             for token in tokens:
                 self.postings[token].append(index)
-        self.phrasings: list[list[_Phrasing]] = [
-            [_Phrasing(frozenset(p), " ".join(p), sum(self.idf[t] for t in set(p))) for p in phrasings]
-            for phrasings in raw_phrasings
-        ]
-        self.phrasing_texts = [[p.text for p in phrasings] for phrasings in self.phrasings]
+        # per entry, per alternate question: its tokens as text (for rapidfuzz) and its total weight;
+        # and per entry, token -> the alternate questions that use it
+        self.phrasing_texts = [[" ".join(p) for p in phrasings] for phrasings in raw_phrasings]
+        self.phrasing_weights = [[sum(self.idf[t] for t in set(p)) for p in phrasings] for phrasings in raw_phrasings]
+        self.phrasing_index: list[dict[str, list[int]]] = []
+        for phrasings in raw_phrasings:
+            where: dict[str, list[int]] = defaultdict(list)
+            for j, p in enumerate(phrasings):
+                for t in set(p):
+                    where[t].append(j)
+            self.phrasing_index.append(dict(where))
         self.common_cutoff = max(50, count // 5)
 
     def weight(self, token: str) -> float:
@@ -286,22 +285,25 @@ class Engine:
                         overlap[index] += weights[token] * self.focus[index][token]
         tune = self.tuning
         shortlist = sorted(overlap, key=overlap.__getitem__, reverse=True)[: tune.candidate_limit]
-        query = frozenset(tokens)
         query_text = " ".join(tokens)
+        share = tune.precision_share
         scored = []
         for index in shortlist:
-            best = 0.0
-            for p in self.phrasings[index]:
-                shared = query & p.tokens
-                if shared:
-                    matched = sum(weights[t] for t in shared)
-                    precision = matched / p.weight if p.weight else 0.0
-                    best = max(best, (1 - tune.precision_share) * matched / total + tune.precision_share * precision)
+            matched: dict[int, float] = defaultdict(float)  # alternate question -> weight of the words it shares
+            where = self.phrasing_index[index]
+            for t in tokens:
+                for j in where.get(t, ()):
+                    matched[j] += weights[t]
+            pw = self.phrasing_weights[index]
+            best = max(
+                ((1 - share) * m / total + share * (m / pw[j] if pw[j] else 0.0) for j, m in matched.items()),
+                default=0.0,
+            )
             texts = self.phrasing_texts[index]
             best_fuzzy = process.extractOne(query_text, texts, scorer=fuzz.token_sort_ratio)[1] / 100 if texts else 0.0
             coverage = overlap[index] / total
             score = 100 * (tune.phrasing_weight * best + tune.entry_weight * coverage + tune.fuzzy_weight * best_fuzzy)
-            if best >= 0.999 and len(query) > 1:  # the question is, word for word, one the entry lists
+            if best >= 0.999 and len(tokens) > 1:  # the question is, word for word, one the entry lists
                 score = max(score, tune.exact_score)
             scored.append(Candidate(self.entries[index], round(score, 2), round(best, 3), round(coverage, 3)))
         scored.sort(key=lambda c: c.score, reverse=True)
