@@ -212,9 +212,10 @@ class CareerBot(discord.Client):
     async def ask(self, interaction: discord.Interaction[Any], question: str, public: bool) -> None:
         if await self.slowed_down(interaction):
             return
-        await interaction.response.defer(ephemeral=not public, thinking=True)
-        reply = await self.service.ask(to_question(interaction, question))
-        await interaction.followup.send(**render(reply).kwargs(), ephemeral=not public)
+        async with self.service.handling():
+            await interaction.response.defer(ephemeral=not public, thinking=True)
+            reply = await self.service.ask(to_question(interaction, question))
+            await interaction.followup.send(**render(reply).kwargs(), ephemeral=not public)
 
     def is_addressed(self, message: discord.Message) -> bool:
         """A DM, or a message that mentions the bot by name (not @everyone, not a role)."""
@@ -233,8 +234,9 @@ class CareerBot(discord.Client):
                 if self.rate_limit.first_warning(message.author.id):
                     await message.reply(SLOW_DOWN.format(seconds=math.ceil(wait)), allowed_mentions=NO_PINGS)
                 return
-            reply = await self.service.ask(to_question(message))
-            await message.reply(**render(reply).kwargs())
+            async with self.service.handling():
+                reply = await self.service.ask(to_question(message))
+                await message.reply(**render(reply).kwargs())
         except Exception:
             log.exception("could not answer a %s", "DM" if message.guild is None else "mention")
             try:

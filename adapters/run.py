@@ -24,6 +24,7 @@ from bot.store import Store, StoreError
 log = logging.getLogger("careerbot.run")
 
 Serve = Callable[[Service, Settings], Awaitable[None]]
+SHUTDOWN_GRACE = 5.0  # seconds a SIGTERM waits for questions in flight before closing connections
 
 
 class StartupError(RuntimeError):
@@ -148,7 +149,11 @@ async def run(settings: Settings, wanted: set[str] | None = None, *, sync: bool 
         failed = [t for t in done if t is not stopper and not t.cancelled() and t.exception()]
         for task in failed:
             log.error("%s stopped: %s", task.get_name(), task.exception())
-        log.info("shutting down")
+        log.info("shutting down: letting %d question(s) in flight finish", service.in_flight)
+        if not await service.drain(SHUTDOWN_GRACE):
+            log.warning(
+                "%d question(s) still in flight after %.0f s; stopping anyway", service.in_flight, SHUTDOWN_GRACE
+            )
         return 1 if failed else 0
     finally:
         for task in (*tasks.values(), stopper):

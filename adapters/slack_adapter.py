@@ -139,12 +139,13 @@ def build_app(service: Service, settings: Settings, *, client: AsyncWebClient | 
             log.info("ignoring repeated Slack event %s", event_id)
             return
         try:
-            reply = await service.ask(to_question(body))
-            await say(
-                text=kit.fallback_text(reply),
-                blocks=render_blocks(reply),
-                thread_ts=event.get("thread_ts") or event.get("ts"),
-            )
+            async with service.handling():
+                reply = await service.ask(to_question(body))
+                await say(
+                    text=kit.fallback_text(reply),
+                    blocks=render_blocks(reply),
+                    thread_ts=event.get("thread_ts") or event.get("ts"),
+                )
         except BaseException:
             handled.discard(event_id)  # let Slack's retry try again
             raise
@@ -154,10 +155,11 @@ def build_app(service: Service, settings: Settings, *, client: AsyncWebClient | 
     @app.command("/ask")
     async def ask_command(ack: Any, body: dict[str, Any], respond: Any) -> None:
         await ack()
-        reply = await service.ask(to_question(body))
-        await respond(
-            response_type="ephemeral", text=kit.fallback_text(reply), blocks=render_blocks(reply, shareable=True)
-        )
+        async with service.handling():
+            reply = await service.ask(to_question(body))
+            await respond(
+                response_type="ephemeral", text=kit.fallback_text(reply), blocks=render_blocks(reply, shareable=True)
+            )
 
     @app.event("app_mention")
     async def on_mention(body: dict[str, Any], event: dict[str, Any], say: Any) -> None:

@@ -6,10 +6,13 @@ Adapters translate platform events into ``Question`` values and render the
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import re
 import time
 from collections import Counter
+from collections.abc import AsyncIterator
 
 from bot import review
 from bot.engine import Engine, Tuning
@@ -58,6 +61,29 @@ class Service:
         self.engine = Engine(knowledge, tuning)
         self.store = store
         self.popularity: Counter[str] = Counter()  # entries answered since start, for an empty autocomplete
+        self.in_flight = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
+
+    @contextlib.asynccontextmanager
+    async def handling(self) -> AsyncIterator[None]:
+        """Adapters wrap the handling of each platform event in this, so a shutdown can let it finish."""
+        self.in_flight += 1
+        self._idle.clear()
+        try:
+            yield
+        finally:
+            self.in_flight -= 1
+            if not self.in_flight:
+                self._idle.set()
+
+    async def drain(self, timeout: float) -> bool:
+        """Wait (at most ``timeout`` seconds) until no event is being handled; True if none is."""
+        try:
+            await asyncio.wait_for(self._idle.wait(), timeout)
+        except TimeoutError:
+            return False
+        return True
 
     @property
     def knowledge(self) -> Knowledge:
@@ -221,10 +247,16 @@ class Service:
 
     async def unanswered(self, limit: int = 5) -> list[Cluster]:
         """The most frequent open clusters of unanswered questions (for maintainer commands)."""
-        return (await review.clusters(self.store))[:limit] if self.store is not None else []
+        if self.store is None:
+            return []
+        await self.store.flush()  # include what was asked a moment ago
+        return (await review.clusters(self.store))[:limit]
 
     async def stats(self) -> review.Stats | None:
-        return await review.stats(self.store) if self.store is not None else None
+        if self.store is None:
+            return None
+        await self.store.flush()
+        return await review.stats(self.store)
 
     def topics(self) -> tuple[Entry, ...]:
         return self.knowledge.entries

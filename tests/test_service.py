@@ -130,3 +130,21 @@ async def test_empty_autocomplete_offers_the_most_asked_entries_first(service: S
     await service.pick("typical-day", Question(""))
     offered = [e.id for e in service.complete("")]
     assert offered[:2] == ["salary-and-pay", "typical-day"] and len(offered) <= 25
+
+
+async def test_shutdown_waits_for_questions_in_flight(service: Service) -> None:
+    finished: list[str] = []
+
+    async def slow_handler() -> None:
+        async with service.handling():
+            await service.ask(Question("do I need a PhD?"))
+            await asyncio.sleep(0.2)  # e.g. the platform call sending the answer
+            finished.append("sent")
+
+    task = asyncio.create_task(slow_handler())
+    await asyncio.sleep(0.01)
+    assert service.in_flight == 1
+    assert not await service.drain(0.05)  # still busy
+    assert await service.drain(2.0) and finished == ["sent"]
+    await task
+    assert await service.drain(0.01)  # idle: returns at once
