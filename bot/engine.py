@@ -58,8 +58,8 @@ class Tuning:
     candidate_limit: int = 8
     exact_score: float = 90.0
     # deciding: a logistic model of "the top candidate is right", over the features of ``Evidence``
-    confidence_weights: tuple[float, ...] = (-2.97, 1.03, 0.66, 1.65, -1.56, 1.03, -0.99, 0.79, 1.69)
-    answer_at: float = 0.59
+    confidence_weights: tuple[float, ...] = (-2.75, 1.04, 0.76, 1.65, -1.25, 0.83, -1.44, 0.76, 1.68)
+    answer_at: float = 0.58
     margin: float = 1.0  # and never when the runner-up is as good as tied
     min_information: float = 0.1  # nor when the question is too vague ("ml", "jobs"): suggest instead
     suggest_at: float = 0.45  # below answer_at but at least this confident: offer "did you mean"

@@ -36,6 +36,52 @@ _CONTRACTIONS = (
     (re.compile(r"\b(\w+)'s\b"), r"\1"),
 )
 _NON_WORD = re.compile(r"[^\w+#]+|_")
+# Chat shorthand read as the words it stands for (after punctuation is dropped).
+TEXT_SPEAK = {
+    "u": "you",
+    "ur": "your",
+    "r": "are",
+    "y": "why",
+    "k": "ok",
+    "pls": "please",
+    "plz": "please",
+    "thx": "thanks",
+    "ty": "thank you",
+    "rly": "really",
+    "srsly": "seriously",
+    "abt": "about",
+    "bc": "because",
+    "cuz": "because",
+    "coz": "because",
+    "tho": "though",
+    "thru": "through",
+    "b4": "before",
+    "smth": "something",
+    "sth": "something",
+    "prob": "probably",
+    "def": "definitely",
+    "ppl": "people",
+    "gonna": "going to",
+    "wanna": "want to",
+    "gotta": "got to",
+    "outta": "out of",
+    "kinda": "kind of",
+    "sorta": "sort of",
+    "dunno": "do not know",
+    "idk": "i do not know",
+    "kno": "know",
+    "enuf": "enough",
+    "ez": "easy",
+    "yoe": "years of experience",
+    "exp": "experience",
+    "w": "with",
+    "wo": "without",
+    "msg": "message",
+    "qs": "questions",
+    "q": "question",
+    "pic": "picture",
+    "rn": "right now",
+}
 
 STOP_WORDS = frozenset(
     """
@@ -77,7 +123,7 @@ def normalise(text: str) -> str:
     if "'" in text:
         for pattern, replacement in _CONTRACTIONS:
             text = pattern.sub(replacement, text)
-    return " ".join(_NON_WORD.sub(" ", text).split())
+    return " ".join(TEXT_SPEAK.get(w, w) for w in _NON_WORD.sub(" ", text).split())
 
 
 @lru_cache(maxsize=65536)

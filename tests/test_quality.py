@@ -19,9 +19,18 @@ from bot.service import Service
 EVAL = Path(__file__).parent / "eval"
 
 
-@pytest.mark.parametrize("name", ["holdout.yaml", "holdout2.yaml"])
+BARS = {  # file: (in-scope top-1 at least, false answers at most)
+    "holdout.yaml": (0.85, 0.05),
+    "holdout2.yaml": (0.85, 0.05),
+    "holdout3.yaml": (0.70, 0.05),  # terse phone-typed chat: the hardest style
+    "holdout4.yaml": (0.80, 0.05),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BARS))
 async def test_holdout_accuracy_and_false_answers(knowledge: Knowledge, name: str) -> None:
     report = await evaluate(Service(knowledge), load_cases(EVAL / name))
+    accuracy, false_answers = BARS[name]
     assert report.in_scope >= 90 and report.out_of_scope >= 30
-    assert report.accuracy >= 0.80, report.misses
-    assert report.false_answer_rate <= 0.05, report.misses
+    assert report.accuracy >= accuracy, report.misses
+    assert report.false_answer_rate <= false_answers, report.misses
