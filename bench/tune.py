@@ -1,6 +1,6 @@
 """Fit the engine's answer/don't-answer decision on labelled questions, and show how well it transfers.
 
-    python bench/tune.py ../shared/eval/dev.yaml tests/eval/holdout.yaml
+    python bench/tune.py ../shared/eval/dev.yaml tests/eval/holdout*.yaml
 
 Fits the logistic ``confidence_weights`` of ``bot.engine.Tuning`` on all files
 together, picks the lowest ``answer_at`` at which every file's false-answer rate
