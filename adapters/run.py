@@ -70,6 +70,8 @@ def platforms_for(settings: Settings, wanted: set[str] | None = None, *, sync: b
             "no platform is configured.\n  " + "\n  ".join(missing) + "\n(See README.md; "
             "`careerbot chat` needs no tokens.)"
         )
+    for note in missing:
+        log.info("not starting %s", note)
     return found
 
 
