@@ -24,7 +24,8 @@ from bot.evaluate import Case, load_cases
 from bot.knowledge import load_knowledge
 
 Row = tuple[tuple[float, ...] | None, int, bool]  # features, top candidate right?, in scope?
-# (the fixed ``margin`` floor of ``Tuning`` is applied on top of the fitted confidence at run time)
+# (features are None where the engine may not answer whatever the confidence: no candidate, a dead
+# heat under ``Tuning.margin``, or a question too vague for ``Tuning.min_information``)
 
 
 def rows_for(engine: Engine, cases: list[Case]) -> list[Row]:
@@ -36,7 +37,9 @@ def rows_for(engine: Engine, cases: list[Case]) -> list[Row]:
             rows.append((None, 0, bool(case.expect)))
             continue
         right = int(ranked[0].entry.id in case.expect)
-        rows.append((engine.evidence(ranking).features(), right, bool(case.expect)))
+        evidence = engine.evidence(ranking)
+        gated = evidence.lead < engine.tuning.margin or evidence.information < engine.tuning.min_information
+        rows.append((None if gated else evidence.features(), right, bool(case.expect)))
     return rows
 
 

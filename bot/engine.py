@@ -58,9 +58,9 @@ class Tuning:
     candidate_limit: int = 8
     exact_score: float = 90.0
     # deciding: a logistic model of "the top candidate is right", over the features of ``Evidence``
-    confidence_weights: tuple[float, ...] = (-2.75, 1.04, 0.76, 1.65, -1.25, 0.83, -1.44, 0.76, 1.68)
+    confidence_weights: tuple[float, ...] = (-2.95, 1.06, 0.67, 1.85, -1.26, 0.86, -1.42, 0.87, 1.64)
     answer_at: float = 0.58
-    margin: float = 1.0  # and never when the runner-up is as good as tied
+    margin: float = 0.1  # never on a dead heat (the lead also weighs in the confidence)
     min_information: float = 0.1  # nor when the question is too vague ("ml", "jobs"): suggest instead
     suggest_at: float = 0.45  # below answer_at but at least this confident: offer "did you mean"
     suggest_within: float = 0.6  # ...the candidates scoring at least this share of the top score

@@ -36,6 +36,7 @@ _CONTRACTIONS = (
     (re.compile(r"\b(\w+)'s\b"), r"\1"),
 )
 _NON_WORD = re.compile(r"[^\w+#]+|_")
+_HOUR_RANGE = re.compile(r"\b(\d{1,2})\s*-\s*(\d{1,2})\b")  # "9-5" reads as "9 to 5"
 # Chat shorthand read as the words it stands for (after punctuation is dropped).
 TEXT_SPEAK = {
     "u": "you",
@@ -80,7 +81,17 @@ TEXT_SPEAK = {
     "qs": "questions",
     "q": "question",
     "pic": "picture",
-    "rn": "right now",
+    "rn": "now",
+    "hrs": "hours",
+    "wk": "week",
+    "proj": "project",
+    "irl": "in real life",
+    "rto": "return to office",
+    "langs": "languages",
+    "lang": "language",
+    "bg": "background",
+    "webdev": "web developer",
+    "cybersec": "cybersecurity",
 }
 
 STOP_WORDS = frozenset(
@@ -94,7 +105,8 @@ STOP_WORDS = frozenset(
     there these they thing things this those though through thru to too u ur up us very wanna want was way we
     well were what whats when where whether which while who whom whose why will with would ya yeah yes yet you
     your yours yourself 2 4 r n y im ive id hey wat wut wht whta hw abt bc cuz coz lol lmao haha hehe ok okay
-    bit hmm tbh btw idk imo thx ty plz guys folks ppl yall dumb q quick question
+    ngl fr lowkey highkey bruh smh istg fam nah af deadass bit hmm tbh btw idk imo thx ty plz guys folks ppl yall
+    dumb q quick question
     """.split()
 )
 
@@ -120,6 +132,7 @@ def clean_message(text: str, limit: int = MAX_QUESTION_CHARS) -> tuple[str, bool
 def normalise(text: str) -> str:
     """NFKC, case folding, contractions expanded, punctuation dropped, whitespace collapsed."""
     text = unicodedata.normalize("NFKC", text).casefold().translate(_APOSTROPHES)
+    text = _HOUR_RANGE.sub(r"\1 to \2", text).replace("w/o", "without")
     if "'" in text:
         for pattern, replacement in _CONTRACTIONS:
             text = pattern.sub(replacement, text)

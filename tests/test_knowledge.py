@@ -160,3 +160,8 @@ def test_offtopic_cues_lower_confidence_without_blocking(knowledge: Knowledge) -
     assert plain.offtopic == 1  # "how does" is a cue...
     assert engine.match("how does the job market look for ML engineers").entry.id == "job-market"  # ...not a block
     assert engine.evidence(engine.rank("how does dropout work in a transformer")).offtopic == 3
+
+
+def test_a_key_given_twice_is_an_error_not_an_overwrite(folder: Path) -> None:
+    _edit(folder / "synonyms.yaml", "synonyms:\n", "synonyms:\n  salary: [pay]\n")
+    assert "synonyms.yaml: invalid YAML at line" in _problems(folder)
