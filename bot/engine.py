@@ -62,7 +62,7 @@ class Tuning:
     answer_at: float = 0.58
     margin: float = 0.1  # never on a dead heat (the lead also weighs in the confidence)
     min_information: float = 0.1  # nor when the question is too vague ("ml", "jobs"): suggest instead
-    suggest_at: float = 0.45  # below answer_at but at least this confident: offer "did you mean"
+    suggest_at: float = 0.4  # below answer_at but at least this confident: offer "did you mean"
     suggest_within: float = 0.6  # ...the candidates scoring at least this share of the top score
     max_suggestions: int = 3
 
