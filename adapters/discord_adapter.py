@@ -19,6 +19,7 @@ import logging
 import math
 import time
 from collections import deque
+from collections.abc import Callable
 from typing import Any
 
 import discord
@@ -318,29 +319,31 @@ def _add_commands(bot: CareerBot) -> None:
             raise NotMaintainer()
         return True
 
-    @app_commands.command(name="unanswered", description="Maintainers: the most frequent questions I could not answer")
-    @app_commands.default_permissions(manage_guild=True)
-    @app_commands.guild_only()
-    @app_commands.check(maintainers_only)
+    def maintainer_command(name: str, description: str) -> Callable[[Any], app_commands.Command[Any, Any, Any]]:
+        """Hidden by default from members without Manage Server, and checked again on every use."""
+
+        def register(func: Any) -> app_commands.Command[Any, Any, Any]:
+            command = app_commands.command(name=name, description=description)(func)
+            command = app_commands.default_permissions(manage_guild=True)(command)
+            command = app_commands.guild_only()(command)
+            return app_commands.check(maintainers_only)(command)
+
+        return register
+
+    async def send_report(interaction: discord.Interaction[CareerBot], title: str, report: str) -> None:
+        await interaction.followup.send(embed=report_embed(title, report), ephemeral=True, allowed_mentions=NO_PINGS)
+
+    @maintainer_command("unanswered", "Maintainers: the most frequent questions I could not answer")
     async def unanswered(interaction: discord.Interaction[CareerBot]) -> None:
         await interaction.response.defer(ephemeral=True, thinking=True)
         found = await bot.service.unanswered(limit=100)
-        report = format_clusters(found, limit=10)
-        await interaction.followup.send(
-            embed=report_embed("Top unanswered questions", report), ephemeral=True, allowed_mentions=NO_PINGS
-        )
+        await send_report(interaction, "Top unanswered questions", format_clusters(found, limit=10))
 
-    @app_commands.command(name="careerbot-stats", description="Maintainers: how often I answer, per day and platform")
-    @app_commands.default_permissions(manage_guild=True)
-    @app_commands.guild_only()
-    @app_commands.check(maintainers_only)
+    @maintainer_command("careerbot-stats", "Maintainers: how often I answer, per day and platform")
     async def stats(interaction: discord.Interaction[CareerBot]) -> None:
         await interaction.response.defer(ephemeral=True, thinking=True)
         found = await bot.service.stats()
-        report = format_stats(found) if found is not None else NO_LOG
-        await interaction.followup.send(
-            embed=report_embed("careerbot stats", report), ephemeral=True, allowed_mentions=NO_PINGS
-        )
+        await send_report(interaction, "careerbot stats", format_stats(found) if found is not None else NO_LOG)
 
     for command in (ask, topics, unanswered, stats):
         bot.tree.add_command(command)
