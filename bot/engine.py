@@ -120,14 +120,9 @@ class Analyzer:
         best = process.extractOne(word, candidates, scorer=OSA.distance, score_cutoff=allowed)
         return best[0] if best and not is_english_word(word) else word
 
-    def tokens(self, text: str, *, correct: bool = True) -> tuple[str, ...]:
-        return self.analyse(text, correct=correct)[0]
-
-    def analyse(self, text: str, *, correct: bool = True) -> tuple[tuple[str, ...], int]:
+    def analyse(self, text: str) -> tuple[tuple[str, ...], int]:
         """The question's tokens, and how many off-topic cues (knowledge/offtopic.yaml) it contains."""
-        words = normalise(text).split()
-        if correct:
-            words = [self.correct(w) for w in words]
+        words = [self.correct(w) for w in normalise(text).split()]
         stems = [stem(w) for w in words]
         cues = sum(
             1
@@ -245,6 +240,7 @@ class Engine:
         self.idf = {t: math.log(1 + (count - n + 0.5) / (n + 0.5)) for t, n in df.items()}
         self.unknown_idf = math.log(1 + (count + 0.5) / 0.5) * self.tuning.unknown_word_factor
         self.entry_tokens = [frozenset(tokens) for tokens in entry_tokens]
+        self.position = {entry.id: index for index, entry in enumerate(self.entries)}
         self.postings: dict[str, list[int]] = defaultdict(list)
         for index, tokens in enumerate(entry_tokens):
             for token in tokens:
@@ -313,7 +309,7 @@ class Engine:
         tokens, ranked = ranking.tokens, ranking.candidates
         weights = {t: self.weight(t) for t in tokens}
         total = sum(weights.values()) or 1.0
-        top_tokens = self.entry_tokens[self.entries.index(ranked[0].entry)] if ranked else frozenset()
+        top_tokens = self.entry_tokens[self.position[ranked[0].entry.id]] if ranked else frozenset()
         return Evidence(
             score=ranked[0].score if ranked else 0.0,
             lead=ranked[0].score - (ranked[1].score if len(ranked) > 1 else 0.0) if ranked else 0.0,
