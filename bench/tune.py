@@ -22,23 +22,26 @@ from bot.config import BUNDLED_KNOWLEDGE
 from bot.engine import Engine
 from bot.evaluate import Case, load_cases
 from bot.knowledge import load_knowledge
+from bot.service import is_smalltalk
+from bot.text import clean_message
 
 Row = tuple[tuple[float, ...] | None, int, bool]  # features, top candidate right?, in scope?
-# (features are None where the engine may not answer whatever the confidence: no candidate, a dead
-# heat under ``Tuning.margin``, or a question too vague for ``Tuning.min_information``)
+# (features are None where no answer is given whatever the confidence: small talk, which the service
+# answers with an intro; no candidate; or a near tie or too vague a question (``Tuning.clear_cut``))
 
 
 def rows_for(engine: Engine, cases: list[Case]) -> list[Row]:
     rows: list[Row] = []
     for case in cases:
-        ranking = engine.rank(case.question)
+        text = clean_message(case.question)[0]
+        ranking = engine.rank(text)
         ranked = ranking.candidates
-        if not ranked:
+        if not ranked or is_smalltalk(text):
             rows.append((None, 0, bool(case.expect)))
             continue
         right = int(ranked[0].entry.id in case.expect)
         evidence = engine.evidence(ranking)
-        gated = evidence.lead < engine.tuning.margin or evidence.information < engine.tuning.min_information
+        gated = not engine.tuning.clear_cut(evidence)
         rows.append((None if gated else evidence.features(), right, bool(case.expect)))
     return rows
 

@@ -101,11 +101,15 @@ async def cmd_why(settings: Settings, args: argparse.Namespace) -> int:
     print("tokens:    " + (" ".join(f"{t}({engine.weight(t):.2f})" for t in match.normalised.split()) or "(none)"))
     print(f"decision:  {match.kind.value} — {match.reason}")
     print(
-        f"rules:     answer when confidence ≥ {tune.answer_at}, lead ≥ {tune.margin} and "
+        f"rules:     answer when confidence ≥ {tune.answer_at}, lead ≥ {tune.margin} "
+        f"(≥ {tune.one_word_margin} for a one-word question) and "
         f"information ≥ {tune.min_information}; "
         f"suggest when confidence ≥ {tune.suggest_at}; else don't know"
     )
-    print("candidates (score = blend of closest alternate question, whole-entry coverage and rapidfuzz similarity):")
+    print(
+        "candidates (score = blend of closest alternate question, whole-entry coverage and rapidfuzz similarity"
+        " of the tokens and of the whole wording):"
+    )
     for i, cand in enumerate(match.candidates[: args.top], 1):
         print(
             f"  {i}. {cand.score:6.2f}  {cand.entry.id:<34} closest question {cand.phrasing:4.0%}, "

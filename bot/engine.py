@@ -27,6 +27,7 @@ entries; otherwise admit not knowing.
 
 from __future__ import annotations
 
+import heapq
 import itertools
 import math
 from collections import Counter, defaultdict
@@ -37,7 +38,7 @@ from typing import NamedTuple
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA
 
-from bot.knowledge import Knowledge
+from bot.knowledge import Knowledge, OffTopic
 from bot.models import Candidate, Entry, Match, ReplyKind
 from bot.text import STOP_WORDS, is_english_word, normalise, stem
 
@@ -51,28 +52,37 @@ class Tuning:
     # ranking: how a candidate's score (0-100) blends its signals
     phrasing_weight: float = 0.2
     entry_weight: float = 0.65
-    fuzzy_weight: float = 0.1
+    wording_weight: float = 0.2  # share of the score from rapidfuzz on the whole wording, stop words included...
+    wording_candidates: int = 10  # ...against the entry's alternate questions that share the most words
     precision_share: float = 0.45
     keyword_focus: float = 0.7
     unknown_word_factor: float = 1.0
     candidate_limit: int = 8
     exact_score: float = 90.0
     # deciding: a logistic model of "the top candidate is right", over the features of ``Evidence``
-    confidence_weights: tuple[float, ...] = (-2.95, 1.06, 0.67, 1.85, -1.26, 0.86, -1.42, 0.87, 1.64)
-    answer_at: float = 0.58
+    confidence_weights: tuple[float, ...] = (-2.24, 0.82, 0.47, 1.71, -1.21, 0.69, -1.86, 0.72, 1.47, 0.74)
+    answer_at: float = 0.54
     margin: float = 0.1  # never on a dead heat (the lead also weighs in the confidence)
+    one_word_margin: float = 3.0  # one word must point clearly at one entry ("data" fits two equally)
     min_information: float = 0.1  # nor when the question is too vague ("ml", "jobs"): suggest instead
     suggest_at: float = 0.4  # below answer_at but at least this confident: offer "did you mean"
     suggest_within: float = 0.6  # ...the candidates scoring at least this share of the top score
     max_suggestions: int = 3
 
+    def clear_cut(self, evidence: Evidence) -> bool:
+        """Whether an answer may be given at all, however confident: not on a near tie, nor on a vague question."""
+        margin = self.margin if evidence.length > 1 else self.one_word_margin
+        return evidence.lead >= margin and evidence.information >= self.min_information
+
 
 class Analyzer:
     """Turns text into canonical tokens: corrected, stemmed, synonym-folded, stop words dropped."""
 
-    def __init__(self, synonyms: dict[str, tuple[str, ...]], offtopic: tuple[str, ...] = ()) -> None:
-        self.cues = {tuple(stem(w) for w in normalise(c).split()) for c in offtopic} - {()}
-        self.cue_length = max((len(c) for c in self.cues), default=0)
+    def __init__(self, synonyms: dict[str, tuple[str, ...]], offtopic: OffTopic | None = None) -> None:
+        offtopic = offtopic or OffTopic()
+        self.cues = self._phrases(offtopic.cues)
+        self.other_jobs = self._phrases(offtopic.other_jobs)
+        self.cue_length = max((len(c) for c in self.cues | self.other_jobs), default=0)
         self.phrases: dict[tuple[str, ...], str] = {}
         for canonical, variants in synonyms.items():
             token = "_".join(canonical.split())
@@ -81,6 +91,7 @@ class Analyzer:
                 if key:
                     self.phrases[key] = token
         self.longest = max((len(k) for k in self.phrases), default=1)
+        self.field = {t for w in offtopic.field for t in self.fold(normalise(w).split())}
         self.known_words: set[str] = set(STOP_WORDS)
         for key in self.phrases:
             self.known_words.update(key)
@@ -89,6 +100,10 @@ class Analyzer:
             for text in variants:
                 self.frequency.update({w: SYNONYM_WEIGHT for w in normalise(text).split()})
         self._by_initial: dict[str, list[str]] = {}
+
+    @staticmethod
+    def _phrases(texts: tuple[str, ...]) -> set[tuple[str, ...]]:
+        return {tuple(stem(w) for w in normalise(t).split()) for t in texts} - {()}
 
     def learn(self, words: Counter[str]) -> None:
         """Remember the words the knowledge uses, so misspellings can be corrected towards them."""
@@ -120,17 +135,23 @@ class Analyzer:
         best = process.extractOne(word, candidates, scorer=OSA.distance, score_cutoff=allowed)
         return best[0] if best and not is_english_word(word) else word
 
-    def analyse(self, text: str) -> tuple[tuple[str, ...], int]:
-        """The question's tokens, and how many off-topic cues (knowledge/offtopic.yaml) it contains."""
+    def analyse(self, text: str) -> tuple[tuple[str, ...], int, str]:
+        """The question's tokens, how many off-topic cues (knowledge/offtopic.yaml) it contains, and its wording.
+
+        The wording is every word, corrected and stemmed but with its stop words kept: "what does an
+        MLE do" and "what is an MLE" differ only in words the tokens leave out.
+        """
         words = [self.correct(w) for w in normalise(text).split()]
         stems = [stem(w) for w in words]
-        cues = sum(
+        tokens = self._fold(words, stems)
+        cues = self.cues if self.field.intersection(tokens) else self.cues | self.other_jobs
+        found = sum(
             1
             for i in range(len(stems))
             for size in range(1, min(self.cue_length, len(stems) - i) + 1)
-            if tuple(stems[i : i + size]) in self.cues
+            if tuple(stems[i : i + size]) in cues
         )
-        return self._fold(words, stems), cues
+        return tokens, found, " ".join(stems)
 
     def fold(self, words: list[str]) -> tuple[str, ...]:
         """Stem, fold synonym phrases into canonical tokens, drop stop words, dedupe (order kept)."""
@@ -147,7 +168,7 @@ class Analyzer:
                     i += size
                     break
             else:
-                if words[i] not in STOP_WORDS and not words[i].isdigit():
+                if words[i] not in STOP_WORDS and stems[i] not in STOP_WORDS and not words[i].isdigit():
                     out.append(stems[i])
                 i += 1
         return tuple(dict.fromkeys(out))
@@ -171,6 +192,7 @@ class Evidence:
     offtopic: int = 0  # off-topic cues in the question (tech support, how an algorithm works, ...)
     phrasing: float = 0.0  # how closely the top entry's nearest alternate question matches (0-1)
     information: float = 0.0  # summed weight of the question's words the top entry uses ("ml" alone: ~0)
+    matched: float = 0.0  # the top candidate's score from content words alone, 0-100
 
     def features(self) -> tuple[float, ...]:
         length = math.log(max(1, self.length))
@@ -184,6 +206,7 @@ class Evidence:
             min(self.offtopic, 2) / 2,
             self.phrasing,
             self.score / 100 * length,  # a long question scores lower for the same evidence
+            self.matched / 100,
         )
 
     def confidence(self, weights: tuple[float, ...]) -> float:
@@ -216,11 +239,14 @@ class Engine:
         entry_tokens: list[set[str]] = []
         raw_phrasings: list[list[tuple[str, ...]]] = []
         self.focus: list[dict[str, float]] = []
+        self.wordings: list[list[str]] = []  # per entry, per alternate question: its wording ("" for keywords)
         for entry in self.entries:
             questions, keyword_words = words_of[entry.id]
             phrasings = [tokens(ws) for ws in questions]
             keywords = [tokens(ws) for ws in keyword_words]
-            raw_phrasings.append([p for p in phrasings + keywords if p])
+            kept = [(p, ws) for p, ws in zip(phrasings, questions, strict=True) if p] + [(k, []) for k in keywords if k]
+            raw_phrasings.append([p for p, _ in kept])
+            self.wordings.append([" ".join(stem(self.analyzer.correct(w)) for w in ws) for _, ws in kept])
             entry_tokens.append({t for p in phrasings + keywords for t in p})
             counts: dict[str, int] = defaultdict(int)
             for p in phrasings:
@@ -245,9 +271,8 @@ class Engine:
         for index, tokens in enumerate(entry_tokens):
             for token in tokens:
                 self.postings[token].append(index)
-        # per entry, per alternate question: its tokens as text (for rapidfuzz) and its total weight;
-        # and per entry, token -> the alternate questions that use it
-        self.phrasing_texts = [[" ".join(p) for p in phrasings] for phrasings in raw_phrasings]
+        # per entry, per alternate question: its total weight; and per entry, token -> the alternate questions
+        # that use it
         self.phrasing_weights = [[sum(self.idf[t] for t in set(p)) for p in phrasings] for phrasings in raw_phrasings]
         self.phrasing_index: list[dict[str, list[int]]] = []
         for phrasings in raw_phrasings:
@@ -263,7 +288,7 @@ class Engine:
 
     def rank(self, text: str, limit: int | None = None) -> Ranking:
         """Score the entries that share a token with ``text``, best first."""
-        tokens, cues = self.analyzer.analyse(text)
+        tokens, cues, wording = self.analyzer.analyse(text)
         if not tokens:
             return Ranking(tokens, [], cues)
         weights = {t: self.weight(t) for t in tokens}
@@ -281,7 +306,6 @@ class Engine:
                         overlap[index] += weights[token] * self.focus[index][token]
         tune = self.tuning
         shortlist = sorted(overlap, key=overlap.__getitem__, reverse=True)[: tune.candidate_limit]
-        query_text = " ".join(tokens)
         share = tune.precision_share
         scored = []
         for index in shortlist:
@@ -295,13 +319,20 @@ class Engine:
                 ((1 - share) * m / total + share * (m / pw[j] if pw[j] else 0.0) for j, m in matched.items()),
                 default=0.0,
             )
-            texts = self.phrasing_texts[index]
-            best_fuzzy = process.extractOne(query_text, texts, scorer=fuzz.token_sort_ratio)[1] / 100 if texts else 0.0
             coverage = overlap[index] / total
-            score = 100 * (tune.phrasing_weight * best + tune.entry_weight * coverage + tune.fuzzy_weight * best_fuzzy)
+            score = 100 * (tune.phrasing_weight * best + tune.entry_weight * coverage)
+            blended = score
+            if len(tokens) > 1:  # one word is a subset of any wording that uses it: no evidence
+                wordings = self.wordings[index]
+                closest = heapq.nlargest(tune.wording_candidates, matched, key=matched.__getitem__)
+                near = [wordings[j] for j in closest if wordings[j]]  # keywords have no wording
+                worded = process.extractOne(wording, near, scorer=fuzz.token_set_ratio)[1] if near else 0.0
+                blended = (1 - tune.wording_weight) * score + tune.wording_weight * worded
             if best >= 0.999 and len(tokens) > 1:  # the question is, word for word, one the entry lists
-                score = max(score, tune.exact_score)
-            scored.append(Candidate(self.entries[index], round(score, 2), round(best, 3), round(coverage, 3)))
+                score, blended = max(score, tune.exact_score), max(blended, tune.exact_score)
+            scored.append(
+                Candidate(self.entries[index], round(blended, 2), round(best, 3), round(coverage, 3), round(score, 2))
+            )
         scored.sort(key=lambda c: c.score, reverse=True)
         return Ranking(tokens, scored[: limit or len(scored)], cues)
 
@@ -319,6 +350,7 @@ class Engine:
             offtopic=ranking.cues,
             phrasing=ranked[0].phrasing if ranked else 0.0,
             information=sum(w for t, w in weights.items() if t in top_tokens and t in self.idf),
+            matched=ranked[0].matched if ranked else 0.0,
         )
 
     def match(self, text: str) -> Match:
@@ -336,7 +368,7 @@ class Engine:
             f"explained {evidence.explained:.0%}, unknown words {evidence.unknown:.0%}, {evidence.length} tokens, "
             f"{evidence.offtopic} off-topic cues)"
         )
-        clear_cut = evidence.lead >= tune.margin and evidence.information >= tune.min_information
+        clear_cut = tune.clear_cut(evidence)
         if confidence >= tune.answer_at and clear_cut:
             return Match(
                 ReplyKind.ANSWER, normalised, tuple(ranked), f"{facts} ≥ {tune.answer_at}", entry=ranked[0].entry
@@ -344,7 +376,7 @@ class Engine:
         if confidence < tune.suggest_at:
             return Match(ReplyKind.UNKNOWN, normalised, tuple(ranked), f"{facts} < {tune.suggest_at}")
         if confidence >= tune.answer_at:
-            facts += f", but the lead is under {tune.margin} or the question is too vague"
+            facts += ", but it is a near tie or the question is too vague"
         floor = ranked[0].score * tune.suggest_within
         plausible = tuple(c.entry for c in ranked if c.score >= floor)[: tune.max_suggestions]
         return Match(ReplyKind.SUGGEST, normalised, tuple(ranked), f"{facts} < {tune.answer_at}", suggestions=plausible)

@@ -50,13 +50,22 @@ class KnowledgeError(ValueError):
 
 
 @dataclass(frozen=True)
+class OffTopic:
+    """What marks a question as outside careerbot's scope (knowledge/offtopic.yaml)."""
+
+    cues: tuple[str, ...] = ()  # phrases that lower the bot's confidence wherever they appear
+    other_jobs: tuple[str, ...] = ()  # occupations outside the field: a cue when the question names no `field` word
+    field: tuple[str, ...] = ()  # words that put a question inside ML, data or software
+
+
+@dataclass(frozen=True)
 class Knowledge:
     entries: tuple[Entry, ...]
     sources: dict[str, Source]
     synonyms: dict[str, tuple[str, ...]]
     version: str
     folder: Path
-    offtopic: tuple[str, ...] = ()
+    offtopic: OffTopic = OffTopic()
     _by_id: dict[str, Entry] = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -156,12 +165,16 @@ def _load_synonyms(doc: Any, problems: list[str]) -> dict[str, tuple[str, ...]]:
     return synonyms
 
 
-def _load_offtopic(doc: Any, problems: list[str]) -> tuple[str, ...]:
-    cues = _strings(doc.get("offtopic", [])) if isinstance(doc, dict) and set(doc) <= {"offtopic"} else None
-    if cues is None or any(not c for c in cues):
-        problems.append(f"{OFFTOPIC_FILE}: must be a mapping with one key `offtopic:` holding a list of phrases")
-        return ()
-    return cues
+def _load_offtopic(doc: Any, problems: list[str]) -> OffTopic:
+    keys = ("offtopic", "other_jobs", "field")
+    lists = [_strings(doc.get(k, [])) for k in keys] if isinstance(doc, dict) and set(doc) <= set(keys) else [None]
+    if any(phrases is None or not all(phrases) for phrases in lists):
+        problems.append(
+            f"{OFFTOPIC_FILE}: must be a mapping with the keys `offtopic:`, `other_jobs:` and `field:`, "
+            "each holding a list of phrases"
+        )
+        return OffTopic()
+    return OffTopic(*lists)  # type: ignore[arg-type]
 
 
 def _strings(value: Any) -> tuple[str, ...] | None:

@@ -59,6 +59,7 @@ class Candidate:
     score: float
     phrasing: float = 0.0  # how well its closest alternate question matches (0-1)
     coverage: float = 0.0  # how much of the question the entry as a whole explains (0-1)
+    matched: float = 0.0  # the score from content words alone, before the whole wording weighs in (0-100)
 
 
 @dataclass(frozen=True, slots=True)

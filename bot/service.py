@@ -28,7 +28,8 @@ _GREETING_WORDS = frozenset(
     """
     hi hello hey heya hiya yo howdy sup hola gm morning afternoon evening good there all everyone folks team
     guys people thanks thank thx ty cheers you so much bot careerbot bye goodbye night great awesome cool nice
-    welcome hru how are doing ok okay is your day going up today hope well fine ya yall everybody hows
+    welcome hru how are doing ok okay is your day going up today hope well fine ya yall everybody hows week
+    weekend lol lmao haha hehe
     """.split()
 )
 _HELP = re.compile(
@@ -37,6 +38,13 @@ _HELP = re.compile(
     r"|who are you|what are you|commands|menu|start|usage)$"
 )
 _INTRO_EXAMPLES = ("degree-requirements", "typical-day", "salary-and-pay", "breaking-in")
+
+
+def is_smalltalk(text: str) -> bool:
+    """A greeting, thanks, or a request for help: answered with an intro, never matched against the knowledge."""
+    words = normalise(text).split()
+    return not words or all(w in _GREETING_WORDS for w in words) or bool(_HELP.match(" ".join(words)))
+
 
 PICKED = "picked"  # logged outcome of an entry chosen from a button or menu, kept out of the answer rate
 UNKNOWN_TEXT = (
@@ -104,7 +112,7 @@ class Service:
         text, truncated = clean_message(question.text)
         engine = self.engine
         ref = new_ref()
-        if self._is_smalltalk(text):
+        if is_smalltalk(text):
             reply = self._intro(text, ref, truncated)
             match_normalised, candidates = normalise(text), ()
         else:
@@ -223,11 +231,6 @@ class Service:
             log.exception("could not queue a question for the log")
 
     # --- small talk -----------------------------------------------------------------------
-
-    @staticmethod
-    def _is_smalltalk(text: str) -> bool:
-        words = normalise(text).split()
-        return not words or all(w in _GREETING_WORDS for w in words) or bool(_HELP.match(" ".join(words)))
 
     def _intro(self, text: str, ref: str, truncated: bool) -> Reply:
         body = GREETING_TEXT if normalise(text) else EMPTY_TEXT

@@ -19,7 +19,7 @@ _MARKUP = re.compile(
     r"<(?:[@#!][^<>\s]*|(?:https?|mailto):[^<>]*)>"
     r"|<a?:\w+:\d+>"  # Discord custom emoji
     r"|<t:\d+(?::\w)?>"  # Discord timestamps
-    r"|@(?:everyone|here|channel)\b",
+    r"|(?<![\w.])@[\w.-]+",  # @everyone, @here, and a typed "@careerbot": addressing, never content
     re.IGNORECASE,
 )
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2066-\u2069\ufeff]")
@@ -106,7 +106,7 @@ STOP_WORDS = frozenset(
     well were what whats when where whether which while who whom whose why will with would ya yeah yes yet you
     your yours yourself 2 4 r n y im ive id hey wat wut wht whta hw abt bc cuz coz lol lmao haha hehe ok okay
     ngl fr lowkey highkey bruh smh istg fam nah af deadass bit hmm tbh btw idk imo thx ty plz guys folks ppl yall
-    dumb q quick question
+    dumb q quick question everything nothing everyone everybody nobody anybody somebody wonder wondering curious
     """.split()
 )
 

@@ -75,6 +75,35 @@ def test_every_title_answers_its_own_entry(engine: Engine, knowledge: Knowledge)
         assert match.entry is not None and match.entry.id == entry.id, (entry.title, match.reason)
 
 
+@pytest.mark.parametrize(
+    ("question", "entry_id"),
+    [
+        ("how do I get into ML", "breaking-in"),  # every content word is common; "get into" is the meaning
+        ("how to become an ml engineer", "breaking-in"),  # not "why become one"
+        ("besides coding, what abilities does an MLE need?", "skills-overview"),
+        ("talk me out of becoming an ML engineer", "reasons-not-to"),
+    ],
+)
+def test_phrases_carry_meaning_that_single_words_do_not(engine: Engine, question: str, entry_id: str) -> None:
+    match = engine.match(question)
+    assert match.entry is not None and match.entry.id == entry_id, match.reason
+
+
+def test_wording_keeps_the_stop_words_the_tokens_drop(engine: Engine) -> None:
+    tokens, _, wording = engine.analyzer.analyse("What does an MLE do?")
+    assert tokens == ("mle",)
+    assert wording.split() == ["what", "doe", "an", "mle", "do"]
+    ranked = engine.rank("what else could an ML engineer do instead").candidates
+    assert all(c.matched != c.score for c in ranked)  # the whole wording weighs in...
+    ranked = engine.rank("what does an ML engineer do").candidates
+    assert all(c.matched == c.score for c in ranked)  # ...but not for one token, which any wording contains
+
+
+def test_a_typed_at_handle_is_addressing_not_content() -> None:
+    assert clean_message("@careerbot what is an MLE?")[0] == "what is an MLE?"
+    assert clean_message("write to me@example.com")[0] == "write to me@example.com"
+
+
 @pytest.mark.parametrize("question", ["data", "ml", "jobs", "career"])
 def test_vague_questions_are_not_answered_and_get_at_most_three_suggestions(engine: Engine, question: str) -> None:
     match = engine.match(question)

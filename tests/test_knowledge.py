@@ -9,6 +9,7 @@ import pytest
 
 from bot.config import BUNDLED_KNOWLEDGE
 from bot.knowledge import Knowledge, KnowledgeError, load_knowledge
+from bot.models import ReplyKind
 
 # The project's coverage contract: every topic id the bundled knowledge must answer,
 # with the articles (source ids in knowledge/sources.yaml) each answer must draw on.
@@ -148,7 +149,7 @@ def test_broken_offtopic_and_synonym_files_are_named(folder: Path) -> None:
     (folder / "offtopic.yaml").write_text("offtopic: {not: a list}\n", encoding="utf-8")
     (folder / "synonyms.yaml").write_text("synonyms:\n  pay: salary\n", encoding="utf-8")
     message = _problems(folder)
-    assert "offtopic.yaml: must be a mapping with one key `offtopic:`" in message
+    assert "offtopic.yaml: must be a mapping with the keys `offtopic:`, `other_jobs:` and `field:`" in message
     assert "synonyms.yaml: 'pay': must be a list of non-empty strings" in message
 
 
@@ -160,6 +161,16 @@ def test_offtopic_cues_lower_confidence_without_blocking(knowledge: Knowledge) -
     assert plain.offtopic == 1  # "how does" is a cue...
     assert engine.match("how does the job market look for ML engineers").entry.id == "job-market"  # ...not a block
     assert engine.evidence(engine.rank("how does dropout work in a transformer")).offtopic == 3
+
+
+def test_other_jobs_are_a_cue_only_when_the_question_is_not_about_the_field(knowledge: Knowledge) -> None:
+    from bot.engine import Engine
+
+    engine = Engine(knowledge)
+    assert engine.evidence(engine.rank("how much does a welder earn")).offtopic == 1
+    assert engine.match("how much does a welder earn").kind is not ReplyKind.ANSWER
+    assert engine.match("what degree do you need to become a pharmacist").kind is not ReplyKind.ANSWER
+    assert engine.evidence(engine.rank("I'm a welder, could I retrain as a machine learning engineer?")).offtopic == 0
 
 
 def test_a_key_given_twice_is_an_error_not_an_overwrite(folder: Path) -> None:
