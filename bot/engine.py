@@ -13,16 +13,18 @@ How a question is scored against an entry:
 3. An inverted index from token to entries narrows the candidates, so only
    entries that share a token are scored.
 4. A candidate's score blends how much of the question its best alternate
-   question explains, how much of that alternate is matched, how much of the
-   question the whole entry explains, and rapidfuzz's token-set similarity.
+   question explains, how much of that alternate is matched, and how much of
+   the question the whole entry explains; then rapidfuzz's token-set similarity
+   of the whole wording, stop words included, against the alternates that share
+   the most words ("what else could I do" and "what do I do" differ only there).
 
 The decision is separate from the ranking, because a high rank is not the same
 as a right answer: a small logistic model (``Evidence``; weights fitted on
 labelled questions by ``bench/tune.py``) turns the top score, its lead over the
 runner-up, how much of the question the entry explains, the share of unknown
-words and the question's length into a confidence. Answer above ``answer_at`` (and
-only with some lead over the runner-up); otherwise suggest plausible
-entries; otherwise admit not knowing.
+words, the question's length and its off-topic cues into a confidence. Answer
+above ``answer_at`` (and not on a near tie, nor on too vague a question);
+otherwise suggest plausible entries; otherwise admit not knowing.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ import heapq
 import itertools
 import math
 from collections import Counter, defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import NamedTuple
@@ -60,7 +63,7 @@ class Tuning:
     candidate_limit: int = 8
     exact_score: float = 90.0
     # deciding: a logistic model of "the top candidate is right", over the features of ``Evidence``
-    confidence_weights: tuple[float, ...] = (-2.24, 0.82, 0.47, 1.71, -1.21, 0.69, -1.86, 0.72, 1.47, 0.74)
+    confidence_weights: tuple[float, ...] = (-2.47, 0.82, 0.6, 1.77, -1.2, 0.73, -1.63, 0.75, 1.48, 0.73)
     answer_at: float = 0.54
     margin: float = 0.1  # never on a dead heat (the lead also weighs in the confidence)
     one_word_margin: float = 3.0  # one word must point clearly at one entry ("data" fits two equally)
@@ -80,9 +83,10 @@ class Analyzer:
 
     def __init__(self, synonyms: dict[str, tuple[str, ...]], offtopic: OffTopic | None = None) -> None:
         offtopic = offtopic or OffTopic()
-        self.cues = self._phrases(offtopic.cues)
-        self.other_jobs = self._phrases(offtopic.other_jobs)
-        self.cue_length = max((len(c) for c in self.cues | self.other_jobs), default=0)
+        cues = self._phrases(offtopic.cues)
+        with_jobs = cues | self._phrases(offtopic.other_jobs)
+        self.cues = (cues, _reach(cues))
+        self.cues_and_jobs = (with_jobs, _reach(with_jobs))
         self.phrases: dict[tuple[str, ...], str] = {}
         for canonical, variants in synonyms.items():
             token = "_".join(canonical.split())
@@ -90,7 +94,7 @@ class Analyzer:
                 key = tuple(stem(w) for w in normalise(text).split())
                 if key:
                     self.phrases[key] = token
-        self.longest = max((len(k) for k in self.phrases), default=1)
+        self.phrase_reach = _reach(self.phrases)
         self.field = {t for w in offtopic.field for t in self.fold(normalise(w).split())}
         self.known_words: set[str] = set(STOP_WORDS)
         for key in self.phrases:
@@ -144,11 +148,11 @@ class Analyzer:
         words = [self.correct(w) for w in normalise(text).split()]
         stems = [stem(w) for w in words]
         tokens = self._fold(words, stems)
-        cues = self.cues if self.field.intersection(tokens) else self.cues | self.other_jobs
+        cues, reach = self.cues if self.field.intersection(tokens) else self.cues_and_jobs
         found = sum(
             1
-            for i in range(len(stems))
-            for size in range(1, min(self.cue_length, len(stems) - i) + 1)
+            for i, first in enumerate(stems)
+            for size in range(1, min(reach.get(first, 0), len(stems) - i) + 1)
             if tuple(stems[i : i + size]) in cues
         )
         return tokens, found, " ".join(stems)
@@ -161,7 +165,7 @@ class Analyzer:
         out: list[str] = []
         i = 0
         while i < len(stems):
-            for size in range(min(self.longest, len(stems) - i), 0, -1):
+            for size in range(min(self.phrase_reach.get(stems[i], 0), len(stems) - i), 0, -1):
                 token = self.phrases.get(tuple(stems[i : i + size]))
                 if token is not None:
                     out.append(token)
@@ -172,6 +176,14 @@ class Analyzer:
                     out.append(stems[i])
                 i += 1
         return tuple(dict.fromkeys(out))
+
+
+def _reach(phrases: Iterable[tuple[str, ...]]) -> dict[str, int]:
+    """First word -> the longest phrase starting with it, so most words need no phrase lookup at all."""
+    reach: dict[str, int] = {}
+    for phrase in phrases:
+        reach[phrase[0]] = max(reach.get(phrase[0], 0), len(phrase))
+    return reach
 
 
 class Ranking(NamedTuple):
@@ -307,7 +319,7 @@ class Engine:
         tune = self.tuning
         shortlist = sorted(overlap, key=overlap.__getitem__, reverse=True)[: tune.candidate_limit]
         share = tune.precision_share
-        scored = []
+        found = []
         for index in shortlist:
             matched: dict[int, float] = defaultdict(float)  # alternate question -> weight of the words it shares
             where = self.phrasing_index[index]
@@ -321,20 +333,33 @@ class Engine:
             )
             coverage = overlap[index] / total
             score = 100 * (tune.phrasing_weight * best + tune.entry_weight * coverage)
+            if best >= 0.999 and len(tokens) > 1:  # the question is, word for word, one the entry lists
+                score = max(score, tune.exact_score)
+            found.append((index, score, best, coverage, matched))
+        top = max((score for _, score, *_ in found), default=0.0)
+        ww = tune.wording_weight
+        reach = 100 * ww / (1 - ww)  # the most the wording can add, in content-score points
+        scored = []
+        for index, score, best, coverage, matched in found:
             blended = score
             if len(tokens) > 1:  # one word is a subset of any wording that uses it: no evidence
-                wordings = self.wordings[index]
-                closest = heapq.nlargest(tune.wording_candidates, matched, key=matched.__getitem__)
-                near = [wordings[j] for j in closest if wordings[j]]  # keywords have no wording
-                worded = process.extractOne(wording, near, scorer=fuzz.token_set_ratio)[1] if near else 0.0
-                blended = (1 - tune.wording_weight) * score + tune.wording_weight * worded
-            if best >= 0.999 and len(tokens) > 1:  # the question is, word for word, one the entry lists
-                score, blended = max(score, tune.exact_score), max(blended, tune.exact_score)
+                # the wording is only worth comparing where it could lift this entry to the top
+                worded = self._wording(index, wording, matched) if score + reach >= top else 0.0
+                blended = (1 - ww) * score + ww * worded
+                if best >= 0.999:
+                    blended = max(blended, tune.exact_score)
             scored.append(
                 Candidate(self.entries[index], round(blended, 2), round(best, 3), round(coverage, 3), round(score, 2))
             )
         scored.sort(key=lambda c: c.score, reverse=True)
         return Ranking(tokens, scored[: limit or len(scored)], cues)
+
+    def _wording(self, index: int, wording: str, matched: dict[int, float]) -> float:
+        """rapidfuzz token-set similarity of the whole wording to the entry's closest alternate questions."""
+        wordings = self.wordings[index]
+        closest = heapq.nlargest(self.tuning.wording_candidates, matched, key=matched.__getitem__)
+        near = [wordings[j] for j in closest if wordings[j]]  # keywords have no wording
+        return process.extractOne(wording, near, scorer=fuzz.token_set_ratio)[1] if near else 0.0
 
     def evidence(self, ranking: Ranking) -> Evidence:
         tokens, ranked = ranking.tokens, ranking.candidates
