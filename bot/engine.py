@@ -63,7 +63,7 @@ class Tuning:
     candidate_limit: int = 8
     exact_score: float = 90.0
     # deciding: a logistic model of "the top candidate is right", over the features of ``Evidence``
-    confidence_weights: tuple[float, ...] = (-2.47, 0.82, 0.6, 1.77, -1.2, 0.73, -1.63, 0.75, 1.48, 0.73)
+    confidence_weights: tuple[float, ...] = (-2.5, 0.83, 0.6, 1.76, -1.2, 0.75, -1.64, 0.76, 1.47, 0.73)
     answer_at: float = 0.54
     margin: float = 0.1  # never on a dead heat (the lead also weighs in the confidence)
     one_word_margin: float = 3.0  # one word must point clearly at one entry ("data" fits two equally)
@@ -87,6 +87,7 @@ class Analyzer:
         with_jobs = cues | self._phrases(offtopic.other_jobs)
         self.cues = (cues, _reach(cues))
         self.cues_and_jobs = (with_jobs, _reach(with_jobs))
+        self.jobs = self._phrases(offtopic.other_jobs)
         self.phrases: dict[tuple[str, ...], str] = {}
         for canonical, variants in synonyms.items():
             token = "_".join(canonical.split())
@@ -148,7 +149,11 @@ class Analyzer:
         words = [self.correct(w) for w in normalise(text).split()]
         stems = [stem(w) for w in words]
         tokens = self._fold(words, stems)
-        cues, reach = self.cues if self.field.intersection(tokens) else self.cues_and_jobs
+        if self.field.intersection(tokens):
+            cues, reach = self.cues
+            tokens = tuple(t for t in tokens if (t,) not in self.jobs)  # "I'm a nurse moving into ML": background
+        else:
+            cues, reach = self.cues_and_jobs
         found = sum(
             1
             for i, first in enumerate(stems)

@@ -29,7 +29,7 @@ _GREETING_WORDS = frozenset(
     hi hello hey heya hiya yo howdy sup hola gm morning afternoon evening good there all everyone folks team
     guys people thanks thank thx ty cheers you so much bot careerbot bye goodbye night great awesome cool nice
     welcome hru how are doing ok okay is your day going up today hope well fine ya yall everybody hows week
-    weekend lol lmao haha hehe
+    weekend was lol lmao haha hehe
     """.split()
 )
 _HELP = re.compile(

@@ -40,7 +40,9 @@ async def test_unknown_is_honest_and_logged_as_unanswered(service: Service) -> N
     assert row["outcome"] == "unknown" and row["text"] == "what's a good name for my new cat?"
 
 
-@pytest.mark.parametrize("text", ["hi", "Hello there!", "thanks so much", "help", "what can you do?", ""])
+@pytest.mark.parametrize(
+    "text", ["hi", "Hello there!", "thanks so much", "help", "what can you do?", "", "hey bot, how was your week lol"]
+)
 async def test_greetings_and_help_get_an_intro_not_an_unanswered_entry(service: Service, text: str) -> None:
     reply = await service.ask(Question(text))
     assert reply.kind is ReplyKind.GREETING and reply.examples
