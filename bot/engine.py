@@ -63,8 +63,8 @@ class Tuning:
     candidate_limit: int = 8
     exact_score: float = 90.0
     # deciding: a logistic model of "the top candidate is right", over the features of ``Evidence``
-    confidence_weights: tuple[float, ...] = (-2.5, 0.83, 0.6, 1.76, -1.2, 0.75, -1.64, 0.76, 1.47, 0.73)
-    answer_at: float = 0.54
+    confidence_weights: tuple[float, ...] = (-2.52, 0.81, 0.86, 1.72, -1.19, 0.76, -1.63, 0.74, 1.44, 0.71)
+    answer_at: float = 0.55
     margin: float = 0.1  # never on a dead heat (the lead also weighs in the confidence)
     one_word_margin: float = 3.0  # one word must point clearly at one entry ("data" fits two equally)
     min_information: float = 0.1  # nor when the question is too vague ("ml", "jobs"): suggest instead
@@ -341,18 +341,19 @@ class Engine:
             if best >= 0.999 and len(tokens) > 1:  # the question is, word for word, one the entry lists
                 score = max(score, tune.exact_score)
             found.append((index, score, best, coverage, matched))
-        top = max((score for _, score, *_ in found), default=0.0)
         ww = tune.wording_weight
-        reach = 100 * ww / (1 - ww)  # the most the wording can add, in content-score points
+        leader = 0.0
         scored = []
-        for index, score, best, coverage, matched in found:
+        for index, score, best, coverage, matched in sorted(found, key=lambda f: f[1], reverse=True):
             blended = score
             if len(tokens) > 1:  # one word is a subset of any wording that uses it: no evidence
                 # the wording is only worth comparing where it could lift this entry to the top
-                worded = self._wording(index, wording, matched) if score + reach >= top else 0.0
+                could_lead = (1 - ww) * score + ww * 100 >= leader
+                worded = self._wording(index, wording, matched) if could_lead else 0.0
                 blended = (1 - ww) * score + ww * worded
                 if best >= 0.999:
                     blended = max(blended, tune.exact_score)
+                leader = max(leader, blended)
             scored.append(
                 Candidate(self.entries[index], round(blended, 2), round(best, 3), round(coverage, 3), round(score, 2))
             )
