@@ -84,10 +84,9 @@ class Analyzer:
     def __init__(self, synonyms: dict[str, tuple[str, ...]], offtopic: OffTopic | None = None) -> None:
         offtopic = offtopic or OffTopic()
         cues = self._phrases(offtopic.cues)
-        with_jobs = cues | self._phrases(offtopic.other_jobs)
-        self.cues = (cues, _reach(cues))
-        self.cues_and_jobs = (with_jobs, _reach(with_jobs))
         self.jobs = self._phrases(offtopic.other_jobs)
+        self.cues = (cues, _reach(cues))  # with the longest cue per first word, for a quick scan
+        self.cues_and_jobs = (cues | self.jobs, _reach(cues | self.jobs))
         self.phrases: dict[tuple[str, ...], str] = {}
         for canonical, variants in synonyms.items():
             token = "_".join(canonical.split())
