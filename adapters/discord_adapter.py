@@ -250,14 +250,15 @@ class CareerBot(discord.Client):
     async def entry_picked(self, interaction: discord.Interaction[Any], entry_id: str) -> None:
         """A did-you-mean button, a related question or a /topics choice: shown as privately as its message."""
         try:
-            message = interaction.message
-            private = message is None or message.flags.ephemeral
-            await interaction.response.defer(ephemeral=private, thinking=True)
-            reply = await self.service.pick(entry_id, to_question(interaction))
-            if reply is None:
-                await interaction.followup.send(GONE, ephemeral=True, allowed_mentions=NO_PINGS)
-                return
-            await interaction.followup.send(**render(reply).kwargs(), ephemeral=private)
+            async with self.service.handling():
+                message = interaction.message
+                private = message is None or message.flags.ephemeral
+                await interaction.response.defer(ephemeral=private, thinking=True)
+                reply = await self.service.pick(entry_id, to_question(interaction))
+                if reply is None:
+                    await interaction.followup.send(GONE, ephemeral=True, allowed_mentions=NO_PINGS)
+                    return
+                await interaction.followup.send(**render(reply).kwargs(), ephemeral=private)
         except Exception:
             log.exception("could not show entry %s", entry_id)
             await apologise(interaction)
@@ -266,10 +267,11 @@ class CareerBot(discord.Client):
         self, interaction: discord.Interaction[Any], *, helpful: bool, ref: str, entry_id: str
     ) -> None:
         try:
-            thanks = await self.service.feedback(
-                ref=ref, entry_id=entry_id, helpful=helpful, platform="discord", user_id=str(interaction.user.id)
-            )
-            await _send_private(interaction, thanks)
+            async with self.service.handling():
+                thanks = await self.service.feedback(
+                    ref=ref, entry_id=entry_id, helpful=helpful, platform="discord", user_id=str(interaction.user.id)
+                )
+                await _send_private(interaction, thanks)
         except Exception:
             log.exception("could not record feedback on %s", entry_id)
             await apologise(interaction)

@@ -175,37 +175,39 @@ def build_app(service: Service, settings: Settings, *, client: AsyncWebClient | 
     @app.action(re.compile(f"^{re.escape(kit.PICK)}"))
     async def on_pick(ack: Any, body: dict[str, Any], action: dict[str, Any], respond: Any, say: Any) -> None:
         await ack()
-        reply = await service.pick(str(action.get("value", "")), to_question(body))
-        if reply is None:
-            await respond(response_type="ephemeral", replace_original=False, text=GONE)
-            return
-        message = body.get("message")
-        if message is None:  # the button sat on a private (ephemeral) answer: answer privately too
-            await respond(
-                response_type="ephemeral",
-                replace_original=False,
-                text=kit.fallback_text(reply),
-                blocks=render_blocks(reply, shareable=True),
-            )
-        else:
-            await say(
-                text=kit.fallback_text(reply),
-                blocks=render_blocks(reply),
-                thread_ts=message.get("thread_ts") or message.get("ts"),
-            )
+        async with service.handling():
+            reply = await service.pick(str(action.get("value", "")), to_question(body))
+            if reply is None:
+                await respond(response_type="ephemeral", replace_original=False, text=GONE)
+                return
+            message = body.get("message")
+            if message is None:  # the button sat on a private (ephemeral) answer: answer privately too
+                await respond(
+                    response_type="ephemeral",
+                    replace_original=False,
+                    text=kit.fallback_text(reply),
+                    blocks=render_blocks(reply, shareable=True),
+                )
+            else:
+                await say(
+                    text=kit.fallback_text(reply),
+                    blocks=render_blocks(reply),
+                    thread_ts=message.get("thread_ts") or message.get("ts"),
+                )
 
     @app.action(re.compile(f"^(?:{kit.FEEDBACK_UP}|{kit.FEEDBACK_DOWN})$"))
     async def on_feedback(ack: Any, body: dict[str, Any], action: dict[str, Any], respond: Any) -> None:
         await ack()
-        ref, entry_id = kit.unpack(str(action.get("value", "")))
-        thanks = await service.feedback(
-            ref=ref,
-            entry_id=entry_id,
-            helpful=action["action_id"] == kit.FEEDBACK_UP,
-            platform="slack",
-            user_id=to_question(body).user_id,
-        )
-        await respond(response_type="ephemeral", replace_original=False, text=kit.escape(thanks))
+        async with service.handling():
+            ref, entry_id = kit.unpack(str(action.get("value", "")))
+            thanks = await service.feedback(
+                ref=ref,
+                entry_id=entry_id,
+                helpful=action["action_id"] == kit.FEEDBACK_UP,
+                platform="slack",
+                user_id=to_question(body).user_id,
+            )
+            await respond(response_type="ephemeral", replace_original=False, text=kit.escape(thanks))
 
     @app.action(kit.SHARE)
     async def on_share(

@@ -267,6 +267,31 @@ async def test_feedback_button_is_recorded_and_acknowledged_privately(sock: Fake
     assert rows[0]["user_hash"] and USER_ID not in rows[0]["user_hash"]
 
 
+async def test_a_button_press_in_flight_is_waited_for_at_shutdown(
+    sock: FakeSlack, service: Service, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    release = asyncio.Event()
+    record = service.feedback
+
+    async def slow_feedback(**kwargs: Any) -> str:
+        await release.wait()
+        return await record(**kwargs)
+
+    monkeypatch.setattr(service, "feedback", slow_feedback)
+    await sock.socket_send(
+        "interactive",
+        block_actions_payload(kit.FEEDBACK_UP, "ref1|degree-requirements", response_url=sock.response_url("fb")),
+    )
+    for _ in range(200):
+        if service.in_flight:
+            break
+        await asyncio.sleep(0.01)
+    assert service.in_flight == 1 and not await service.drain(0.05)
+    release.set()
+    assert await service.drain(2.0)
+    assert (await sock.wait_for_call("response_url")).body["response_type"] == "ephemeral"
+
+
 async def test_share_button_posts_the_answer_in_the_channel(http: Http, fake: FakeSlack) -> None:
     reply = await ask_http(http, fake, "do I need a PhD?")
     share = next(b for b in buttons(blocks_of(reply)) if b["action_id"] == kit.SHARE)
