@@ -10,7 +10,7 @@ from bot.service import TRUNCATED_NOTE, Service
 
 WIDTH = 88
 PROMPT = "you> "
-HELP = "Type a question. A number picks a suggestion or related question; + or - rates the last answer; /quit leaves."
+HELP = "Type a question. A number picks one of the questions listed; + or - rates the last answer; /quit leaves."
 
 
 def _wrap(text: str, indent: str = "") -> str:
@@ -32,18 +32,22 @@ def render(reply: Reply) -> str:
         lines.append(_wrap(reply.text))
     choices = choices_of(reply)
     if choices:
-        heading = "Related questions:" if reply.kind is ReplyKind.ANSWER else ""
+        heading = {
+            ReplyKind.ANSWER: "Related questions:",
+            ReplyKind.GREETING: "Try asking:",
+            ReplyKind.UNKNOWN: "Questions I can answer include:",
+        }.get(reply.kind)
         if heading:
             lines.append(heading)
         lines += [f"  {i}. {entry.title}" for i, entry in enumerate(choices, 1)]
-    if reply.examples and reply.kind in (ReplyKind.GREETING, ReplyKind.UNKNOWN):
-        lines.append("Try asking:" if reply.kind is ReplyKind.GREETING else "Questions I can answer include:")
-        lines += [f"  - {title}" for title in reply.examples]
     return "\n".join(lines)
 
 
 def choices_of(reply: Reply) -> tuple[Entry, ...]:
-    return reply.suggestions if reply.kind is ReplyKind.SUGGEST else reply.related
+    """The entries a number picks: suggestions, related questions, or the examples to try."""
+    if reply.kind is ReplyKind.SUGGEST:
+        return reply.suggestions
+    return reply.related if reply.kind is ReplyKind.ANSWER else reply.examples
 
 
 async def chat(service: Service, read: Callable[[str], str] = input, write: Callable[[str], None] = print) -> None:

@@ -263,9 +263,9 @@ def render(reply: Reply) -> Rendered:
             _you_asked(embed, reply.question)
         if reply.examples:
             name = "Try asking" if reply.kind is ReplyKind.GREETING else "Questions I can answer include"
-            embed.add_field(
-                name=name, value=clip(bullets(map(escape_mentions, reply.examples)), FIELD_LIMIT), inline=False
-            )
+            titles = bullets(escape_mentions(e.title) for e in reply.examples)
+            embed.add_field(name=name, value=clip(titles, FIELD_LIMIT), inline=False)
+            _pick_buttons(view, reply.examples, first_row=0)
     return Rendered(_fit(embed), content, view if view.children else None)
 
 

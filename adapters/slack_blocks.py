@@ -149,8 +149,10 @@ def render_blocks(reply: Reply, *, shareable: bool = False) -> list[Block]:
         if reply.kind is ReplyKind.SUGGEST and reply.suggestions:
             blocks.append(pick_buttons("suggestions", reply.suggestions))
         if reply.examples:
-            intro = "Try asking:" if reply.kind is ReplyKind.GREETING else "Questions I can answer include:"
-            blocks += sections(f"{intro}\n{bullets(reply.examples)}")
+            blocks.append(
+                context("Try asking:" if reply.kind is ReplyKind.GREETING else "Questions I can answer include:")
+            )
+            blocks.append(pick_buttons("examples", reply.examples))
     return blocks[:MESSAGE_BLOCKS_LIMIT]
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
 
 
@@ -91,4 +91,4 @@ class Reply:
     suggestions: tuple[Entry, ...] = ()
     related: tuple[Entry, ...] = ()
     truncated: bool = False
-    examples: tuple[str, ...] = field(default=())
+    examples: tuple[Entry, ...] = ()  # questions to try, with a greeting or a "don't know"

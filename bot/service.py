@@ -236,9 +236,8 @@ class Service:
         body = GREETING_TEXT if normalise(text) else EMPTY_TEXT
         return Reply(ReplyKind.GREETING, text, body, ref, truncated=truncated, examples=self._examples())
 
-    def _examples(self) -> tuple[str, ...]:
-        picked = self._entries(_INTRO_EXAMPLES) or self.knowledge.entries[:4]
-        return tuple(e.title for e in picked)
+    def _examples(self) -> tuple[Entry, ...]:
+        return self._entries(_INTRO_EXAMPLES) or self.knowledge.entries[:4]
 
     # --- lookups for adapters -------------------------------------------------------------
 

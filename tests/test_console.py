@@ -34,6 +34,16 @@ async def test_a_conversation_answers_picks_rates_and_leaves(service: Service) -
     assert len(await service.store.fetch("SELECT 1 FROM feedback WHERE helpful = 1")) == 1
 
 
+async def test_an_example_from_the_greeting_is_picked_by_number(service: Service) -> None:
+    out = await _session(service, ["hello", "2"])
+    assert "Try asking:\n  1. Do I need a PhD" in out
+    assert "  2. What does a typical day look like for a machine learning engineer?" in out
+    assert "Source:" in out  # example 2 answered
+    await service.store.flush()
+    rows = await service.store.fetch("SELECT outcome, entry_id FROM questions ORDER BY id")
+    assert [tuple(r) for r in rows] == [("greeting", None), ("picked", "typical-day")]
+
+
 async def test_bad_input_gets_a_polite_reply_and_is_logged(service: Service) -> None:
     odd = ["", "x" * 100_000, "🤖🤖🤖", "\x07\x1b[2J", "@everyone <!channel>", "**bold** <b>hi</b>", "' OR 1=1; --"]
     out = await _session(service, odd)

@@ -272,13 +272,19 @@ async def test_ask_suggestion_offers_did_you_mean_buttons_and_a_press_answers(
     assert f"cb:fb:1:{rows[-1]['ref']}:{chosen}" in custom_ids(answer.json)
 
 
-async def test_ask_unknown_is_honest_and_logged(bot: FakeDiscord, service: Service) -> None:
+async def test_ask_unknown_is_honest_logged_and_offers_examples_to_press(bot: FakeDiscord, service: Service) -> None:
     _, reply = await ask(bot, "what is the capital of France?")
     e = embed(reply)
     assert "logged" in e["description"] and "capital of France" in fields(e)["You asked"]
     assert service.knowledge.get("degree-requirements").title in "".join(fields(e).values())  # examples
-    assert not custom_ids(reply.json)  # nothing to rate or pick
-    assert [r["outcome"] for r in await logged(service)] == ["unknown"]
+    ids = custom_ids(reply.json)
+    assert ids and all(i.startswith("cb:pick:") for i in ids)  # examples to press, nothing to rate
+    press = bot.component(dr.pick_id("degree-requirements"), message_id=reply.response["id"])
+    await respond(bot, press)
+    answer = await followup_of(bot, press)
+    assert embed(answer)["title"] == service.knowledge.get("degree-requirements").title
+    rows = await logged(service)
+    assert [(r["outcome"], r["entry_id"]) for r in rows] == [("unknown", None), ("picked", "degree-requirements")]
 
 
 async def test_autocomplete_suggests_knowledge_best_first(bot: FakeDiscord, service: Service) -> None:
@@ -567,7 +573,7 @@ def test_render_respects_discord_limits() -> None:
     for reply in (
         Reply(ReplyKind.ANSWER, "q", huge.answer, "ref123", entry=huge, related=many),
         Reply(ReplyKind.SUGGEST, "q " * 3000, "Did you mean?", "ref", suggestions=many),
-        Reply(ReplyKind.UNKNOWN, "@everyone " * 500, "x", "ref", examples=tuple(e.title for e in many)),
+        Reply(ReplyKind.UNKNOWN, "@everyone " * 500, "x", "ref", examples=many),
     ):
         e, _, view = render(reply)
         assert e is not None and len(e) <= 6000 and len(e.title or "") <= 256
@@ -588,10 +594,11 @@ def test_render_escapes_user_text_and_shows_intro_examples() -> None:
     suggest = Reply(ReplyKind.SUGGEST, "**hi** @here <@123456789012345678>", "Did you mean?", "r")
     asked = fields(render(suggest).embed.to_dict())["You asked"]
     assert "\\*\\*hi\\*\\*" in asked and "@\u200bhere" in asked and "<@\u200b123456789012345678>" in asked
-    greeting = Reply(ReplyKind.GREETING, "hi", "Hello!", "r", examples=("Do I need a PhD?", "What's the pay?"))
-    e, content, view = render(greeting)
+    examples = (_entry(1, title="Do I need a PhD? "), _entry(2, title="What's the pay? "))
+    e, content, view = render(Reply(ReplyKind.GREETING, "hi", "Hello!", "r", examples=examples))
     assert e.description == "Hello!" and "• Do I need a PhD?" in fields(e.to_dict())["Try asking"]
-    assert view is None and content is None
+    assert content is None and view is not None
+    assert [item.custom_id for item in view.children] == [dr.pick_id("e-1"), dr.pick_id("e-2")]  # press to ask
 
 
 def test_autocomplete_choice_is_clipped_to_100_characters() -> None:

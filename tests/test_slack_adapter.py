@@ -186,10 +186,11 @@ async def test_ask_suggestion_offers_buttons_and_a_press_answers(http: Http, fak
 async def test_ask_unknown_is_honest_and_logged(http: Http, fake: FakeSlack, service: Service) -> None:
     reply = await ask_http(http, fake, "what is the capital of France?")
     blocks = blocks_of(reply)
-    assert not buttons(blocks)  # nothing to rate or pick
     assert "logged" in reply.body["text"]
     assert "capital of France" in texts(blocks)
-    assert service.knowledge.get("degree-requirements").title in texts(blocks)  # example questions
+    examples = buttons(blocks)  # example questions to press, nothing to rate
+    assert examples and all(b["action_id"].startswith(kit.PICK) for b in examples)
+    assert service.knowledge.get("degree-requirements").title in [b["text"]["text"] for b in examples]
     assert (await logged(service))[-1]["outcome"] == "unknown"
 
 
@@ -502,10 +503,14 @@ def test_render_blocks_respects_block_kit_limits_and_escapes(huge_entry: Entry) 
 
 
 def test_render_greeting_shows_intro_and_examples() -> None:
-    reply = Reply(ReplyKind.GREETING, "hi", "Hello <there>", "r", examples=("Do I need a PhD?", "A & B"))
-    text = texts(render_blocks(reply))
-    assert "Hello &lt;there&gt;" in text and "• Do I need a PhD?" in text and "• A &amp; B" in text
-    assert not buttons(render_blocks(reply))
+    examples = tuple(
+        Entry(id=f"e-{i}", title=t, questions=("q",), answer="a", sources=()) for i, t in enumerate(("PhD?", "A & B"))
+    )
+    reply = Reply(ReplyKind.GREETING, "hi", "Hello <there>", "r", examples=examples)
+    assert "Hello &lt;there&gt;" in texts(render_blocks(reply)) and "Try asking:" in texts(render_blocks(reply))
+    picks = buttons(render_blocks(reply))
+    assert [(b["action_id"], b["value"]) for b in picks] == [("pick:e-0", "e-0"), ("pick:e-1", "e-1")]
+    assert picks[1]["text"]["text"] == "A & B"  # plain_text: Slack shows it as written
 
 
 def test_to_question_reads_commands_events_and_actions() -> None:
