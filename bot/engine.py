@@ -145,9 +145,8 @@ class Analyzer:
         The wording is every word, corrected and stemmed but with its stop words kept: "what does an
         MLE do" and "what is an MLE" differ only in words the tokens leave out.
         """
-        words = [self.correct(w) for w in normalise(text).split()]
-        stems = [stem(w) for w in words]
-        tokens = self._fold(words, stems)
+        tokens, wording = self.read(normalise(text).split())
+        stems = wording.split()
         if self.field.intersection(tokens):
             cues, reach = self.cues
             tokens = tuple(t for t in tokens if (t,) not in self.jobs)  # "I'm a nurse moving into ML": background
@@ -159,7 +158,13 @@ class Analyzer:
             for size in range(1, min(reach.get(first, 0), len(stems) - i) + 1)
             if tuple(stems[i : i + size]) in cues
         )
-        return tokens, found, " ".join(stems)
+        return tokens, found, wording
+
+    def read(self, words: list[str]) -> tuple[tuple[str, ...], str]:
+        """Normalised words -> their tokens and their wording (misspellings corrected in both)."""
+        words = [self.correct(w) for w in words]
+        stems = [stem(w) for w in words]
+        return self._fold(words, stems), " ".join(stems)
 
     def fold(self, words: list[str]) -> tuple[str, ...]:
         """Stem, fold synonym phrases into canonical tokens, drop stop words, dedupe (order kept)."""
@@ -249,20 +254,18 @@ class Engine:
         }
         self.analyzer.learn(Counter(w for texts in words_of.values() for part in texts for ws in part for w in ws))
 
-        def tokens(words: list[str]) -> tuple[str, ...]:
-            return self.analyzer.fold([self.analyzer.correct(w) for w in words])
-
         entry_tokens: list[set[str]] = []
         raw_phrasings: list[list[tuple[str, ...]]] = []
         self.focus: list[dict[str, float]] = []
         self.wordings: list[list[str]] = []  # per entry, per alternate question: its wording ("" for keywords)
         for entry in self.entries:
             questions, keyword_words = words_of[entry.id]
-            phrasings = [tokens(ws) for ws in questions]
-            keywords = [tokens(ws) for ws in keyword_words]
-            kept = [(p, ws) for p, ws in zip(phrasings, questions, strict=True) if p] + [(k, []) for k in keywords if k]
+            read = [self.analyzer.read(ws) for ws in questions]
+            phrasings = [p for p, _ in read]
+            keywords = [self.analyzer.read(ws)[0] for ws in keyword_words]
+            kept = [(p, wording) for p, wording in read if p] + [(k, "") for k in keywords if k]
             raw_phrasings.append([p for p, _ in kept])
-            self.wordings.append([" ".join(stem(self.analyzer.correct(w)) for w in ws) for _, ws in kept])
+            self.wordings.append([wording for _, wording in kept])
             entry_tokens.append({t for p in phrasings + keywords for t in p})
             counts: dict[str, int] = defaultdict(int)
             for p in phrasings:

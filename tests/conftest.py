@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -50,3 +52,17 @@ async def store(db_path: Path) -> AsyncIterator[Store]:
 @pytest.fixture
 async def service(knowledge: Knowledge, store: Store) -> Service:
     return Service(knowledge, store)
+
+
+@pytest.fixture
+def held_feedback(service: Service, monkeypatch: pytest.MonkeyPatch) -> asyncio.Event:
+    """``service.feedback`` waits until the returned event is set: a button press kept in flight."""
+    release = asyncio.Event()
+    record = service.feedback
+
+    async def held(**kwargs: Any) -> str:
+        await release.wait()
+        return await record(**kwargs)
+
+    monkeypatch.setattr(service, "feedback", held)
+    return release

@@ -467,22 +467,14 @@ def test_rate_limit_window_slides() -> None:
 
 
 async def test_a_button_press_in_flight_is_waited_for_at_shutdown(
-    bot: FakeDiscord, service: Service, monkeypatch: pytest.MonkeyPatch
+    bot: FakeDiscord, service: Service, held_feedback: asyncio.Event
 ) -> None:
     _, answer = await ask(bot, "do I need a PhD?")
-    release = asyncio.Event()
-    record = service.feedback
-
-    async def slow_feedback(**kwargs: Any) -> str:
-        await release.wait()
-        return await record(**kwargs)
-
-    monkeypatch.setattr(service, "feedback", slow_feedback)
     helpful = custom_ids(answer.json)[0]
     press = asyncio.create_task(respond(bot, bot.component(helpful, message_id=answer.response["id"])))
     await until(lambda: service.in_flight == 1)
     assert not await service.drain(0.05)
-    release.set()
+    held_feedback.set()
     assert await service.drain(2.0)
     assert "Thanks" in (await press).json["data"]["content"]
 

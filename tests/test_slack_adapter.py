@@ -269,16 +269,8 @@ async def test_feedback_button_is_recorded_and_acknowledged_privately(sock: Fake
 
 
 async def test_a_button_press_in_flight_is_waited_for_at_shutdown(
-    sock: FakeSlack, service: Service, monkeypatch: pytest.MonkeyPatch
+    sock: FakeSlack, service: Service, held_feedback: asyncio.Event
 ) -> None:
-    release = asyncio.Event()
-    record = service.feedback
-
-    async def slow_feedback(**kwargs: Any) -> str:
-        await release.wait()
-        return await record(**kwargs)
-
-    monkeypatch.setattr(service, "feedback", slow_feedback)
     await sock.socket_send(
         "interactive",
         block_actions_payload(kit.FEEDBACK_UP, "ref1|degree-requirements", response_url=sock.response_url("fb")),
@@ -288,7 +280,7 @@ async def test_a_button_press_in_flight_is_waited_for_at_shutdown(
             break
         await asyncio.sleep(0.01)
     assert service.in_flight == 1 and not await service.drain(0.05)
-    release.set()
+    held_feedback.set()
     assert await service.drain(2.0)
     assert (await sock.wait_for_call("response_url")).body["response_type"] == "ephemeral"
 
