@@ -4,12 +4,13 @@
 
 Fits the logistic ``confidence_weights`` of ``bot.engine.Tuning`` on all files
 together, finds the lowest threshold at which every file's false-answer rate stays
-within ``--max-false``, and adds ``--margin``: a threshold that just fits the files it
-was tuned on answers new questions more readily than it should. Leaving out one of nine
-files at a time, a margin of 0.02 let 2.7% of the left-out must-not-answer questions
-through (5% in the worst file); 0.05 let 1.3% through (3.3% in the worst) for 0.2 points
-of accuracy. Then it prints that leave-one-file-out cross-check: the estimate of how the
-bot does on questions nobody tuned it on.
+within ``--max-false``, and adds ``--margin``. The margin is there because the
+leave-one-file-out check this script prints is optimistic: the off-topic cues in
+knowledge/offtopic.yaml were written after reading these files' must-not-answer
+questions, so those questions look easier than new ones. On four files written
+later and measured before anyone read them, the threshold from a 0.05 margin let
+7.5-25% of their must-not-answer questions through; 0.1 held two fresh files to 5%
+for about 1.5 points of in-scope accuracy.
 Paste the printed values into ``Tuning`` when they are better.
 """
 
@@ -92,7 +93,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("files", nargs="+", type=Path)
     parser.add_argument("--max-false", type=float, default=0.05, help="false-answer rate to stay within, per file")
-    parser.add_argument("--margin", type=float, default=0.05, help="added to the threshold, for questions not seen")
+    parser.add_argument("--margin", type=float, default=0.1, help="added to the threshold, for questions not seen")
     args = parser.parse_args()
     engine = Engine(load_knowledge(BUNDLED_KNOWLEDGE))
     sets = {f.name: rows_for(engine, load_cases(f)) for f in args.files}

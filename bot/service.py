@@ -33,17 +33,22 @@ _GREETING_WORDS = frozenset(
     """.split()
 )
 _HELP = re.compile(
-    r"^(?:/?help|what can you do|what do you do|what can i ask(?: you)?|what can you help(?: me)? with"
-    r"|how do (?:i|you) use (?:you|this|this bot|careerbot)"
+    r"^(?:/?help|what can you do|what do you do|what can i ask(?: you)?(?: about)?|what can you help(?: me)? with"
+    r"|how do (?:i|you) use (?:you|this|this bot|careerbot)|how does this work"
     r"|who are you|what are you|commands|menu|start|usage)$"
 )
+_FILLER = frozenset("even actually really exactly just so then else here please pls plz ok okay um uh".split())
 _INTRO_EXAMPLES = ("degree-requirements", "typical-day", "salary-and-pay", "breaking-in")
 
 
 def is_smalltalk(text: str) -> bool:
     """A greeting, thanks, or a request for help: answered with an intro, never matched against the knowledge."""
     words = normalise(text).split()
-    return not words or all(w in _GREETING_WORDS for w in words) or bool(_HELP.match(" ".join(words)))
+    if not words or all(w in _GREETING_WORDS for w in words):
+        return True
+    while len(words) > 1 and words[0] in _GREETING_WORDS:  # "hey bot, what can you do"
+        words = words[1:]
+    return bool(_HELP.match(" ".join(w for w in words if w not in _FILLER)))
 
 
 PICKED = "picked"  # logged outcome of an entry chosen from a button or menu, kept out of the answer rate

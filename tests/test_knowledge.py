@@ -170,9 +170,11 @@ def test_other_jobs_are_a_cue_only_when_the_question_is_not_about_the_field(know
     assert engine.evidence(engine.rank("how much does a welder earn")).offtopic == 1
     assert engine.match("how much does a welder earn").kind is not ReplyKind.ANSWER
     assert engine.match("what degree do you need to become a pharmacist").kind is not ReplyKind.ANSWER
+    assert engine.evidence(engine.rank("how much do security analysts make")).offtopic == 1  # "analyst" alone: not ML
     retrain = "I'm a welder, could I retrain as a machine learning engineer?"  # the old job is background
     assert engine.evidence(engine.rank(retrain)).offtopic == 0
     assert engine.match(retrain).entry.id == "career-changers"
+    assert engine.evidence(engine.rank("I'm a security analyst, could I move into data science?")).offtopic == 0
 
 
 def test_a_key_given_twice_is_an_error_not_an_overwrite(folder: Path) -> None:

@@ -41,7 +41,18 @@ async def test_unknown_is_honest_and_logged_as_unanswered(service: Service) -> N
 
 
 @pytest.mark.parametrize(
-    "text", ["hi", "Hello there!", "thanks so much", "help", "what can you do?", "", "hey bot, how was your week lol"]
+    "text",
+    [
+        "hi",
+        "Hello there!",
+        "thanks so much",
+        "help",
+        "what can you do?",
+        "",
+        "hey bot, how was your week lol",
+        "@careerbot what can u even do",
+        "hey, so what can you actually help me with?",
+    ],
 )
 async def test_greetings_and_help_get_an_intro_not_an_unanswered_entry(service: Service, text: str) -> None:
     reply = await service.ask(Question(text))
