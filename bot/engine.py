@@ -63,8 +63,8 @@ class Tuning:
     candidate_limit: int = 8
     exact_score: float = 90.0
     # deciding: a logistic model of "the top candidate is right", over the features of ``Evidence``
-    confidence_weights: tuple[float, ...] = (-2.66, 0.81, 0.87, 1.77, -1.13, 0.79, -1.61, 0.71, 1.45, 0.72)
-    answer_at: float = 0.63
+    confidence_weights: tuple[float, ...] = (-2.55, 0.83, 0.91, 1.83, -1.11, 0.63, -1.55, 0.69, 1.46, 0.72)
+    answer_at: float = 0.6
     margin: float = 0.1  # never on a dead heat (the lead also weighs in the confidence)
     one_word_margin: float = 3.0  # one word must point clearly at one entry ("data" fits two equally)
     min_information: float = 0.1  # nor when the question is too vague ("ml", "jobs"): suggest instead

@@ -27,9 +27,13 @@ BARS = {  # file: (in-scope top-1 at least, false answers at most)
     "holdout5.yaml": (0.86, 0.05),
     "holdout6.yaml": (0.87, 0.05),
     "holdout7.yaml": (0.88, 0.05),
-    "holdout8.yaml": (0.86, 0.05),
-    "holdout9.yaml": (0.85, 0.05),
-    "holdout10.yaml": (0.85, 0.05),
+    "holdout8.yaml": (0.88, 0.05),
+    "holdout9.yaml": (0.84, 0.05),
+    "holdout10.yaml": (0.87, 0.05),
+    "holdout11.yaml": (0.85, 0.05),
+    "holdout12.yaml": (0.87, 0.05),
+    "holdout13.yaml": (0.82, 0.05),
+    "holdout14.yaml": (0.87, 0.05),
 }
 
 
