@@ -63,7 +63,7 @@ class Tuning:
     candidate_limit: int = 8
     exact_score: float = 90.0
     # deciding: a logistic model of "the top candidate is right", over the features of ``Evidence``
-    confidence_weights: tuple[float, ...] = (-2.55, 0.83, 0.91, 1.83, -1.11, 0.63, -1.55, 0.69, 1.46, 0.72)
+    confidence_weights: tuple[float, ...] = (-2.48, 0.82, 0.92, 1.84, -1.14, 0.6, -1.57, 0.69, 1.46, 0.71)
     answer_at: float = 0.6
     margin: float = 0.1  # never on a dead heat (the lead also weighs in the confidence)
     one_word_margin: float = 3.0  # one word must point clearly at one entry ("data" fits two equally)
