@@ -7,14 +7,15 @@ together and finds the lowest threshold at which every file's false-answer rate 
 within ``--max-false``; ``--margin`` adds to it. Then it prints a leave-one-file-out
 cross-check: fitted on the other files, measured on the one left out.
 
-Read that cross-check with care. The off-topic cues in knowledge/offtopic.yaml were
-written after reading the must-not-answer questions of dev and holdout1-10, so those
-questions look easier than new ones. Six files written later (holdout9-14) were each
-measured before anyone read them: with the fit of the time they let 7.5-25% of their
-must-not-answer questions through. Fitting on files whose must-not-answer questions
-nobody had read (holdout11 and 12) raised the threshold enough to hold the next two
-to 5%, so the margin is 0 by default; add one if the files you fit on are all ones the
-cues were written from.
+Read that cross-check with care: it flatters the bot. The off-topic cues in
+knowledge/offtopic.yaml were written after reading these files' must-not-answer
+questions, so those questions look easier than new ones. Each file from holdout9 on was
+measured before anyone read it; the decision fitted on dev and holdout1-8 let 7.5-25%
+of those files' must-not-answer questions through, against 0-3% in the cross-check.
+Fitting on files whose must-not-answer questions had not been read (holdout11, 12)
+raises the threshold by itself, so ``--margin`` is 0 by default; add one if every file
+you fit on is one the cues were written from. The honest figure is always a new file,
+measured before anyone reads it.
 Paste the printed values into ``Tuning`` when they are better.
 """
 

@@ -25,15 +25,17 @@ BARS = {  # file: (in-scope top-1 at least, false answers at most)
     "holdout3.yaml": (0.85, 0.05),  # terse phone-typed chat: the hardest style
     "holdout4.yaml": (0.90, 0.05),
     "holdout5.yaml": (0.86, 0.05),
-    "holdout6.yaml": (0.87, 0.05),
+    "holdout6.yaml": (0.86, 0.05),
     "holdout7.yaml": (0.88, 0.05),
     "holdout8.yaml": (0.88, 0.05),
-    "holdout9.yaml": (0.84, 0.05),
-    "holdout10.yaml": (0.87, 0.05),
+    "holdout9.yaml": (0.83, 0.05),
+    "holdout10.yaml": (0.86, 0.05),
     "holdout11.yaml": (0.85, 0.05),
-    "holdout12.yaml": (0.87, 0.05),
+    "holdout12.yaml": (0.86, 0.05),
     "holdout13.yaml": (0.82, 0.05),
     "holdout14.yaml": (0.87, 0.05),
+    "holdout15.yaml": (0.86, 0.05),
+    "holdout16.yaml": (0.85, 0.05),
 }
 
 
