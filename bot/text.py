@@ -107,6 +107,8 @@ STOP_WORDS = frozenset(
     your yours yourself 2 4 r n y im ive id hey wat wut wht whta hw abt bc cuz coz lol lmao haha hehe ok okay
     ngl fr lowkey highkey bruh smh istg fam nah af deadass bit hmm tbh btw idk imo thx ty plz guys folks ppl yall
     dumb q quick question everything nothing everyone everybody nobody anybody somebody wonder wondering curious
+    basically honestly pretty totally super seriously literally definitely extremely truly absolutely genuinely
+    probably maybe perhaps
     """.split()
 )
 

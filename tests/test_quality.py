@@ -23,7 +23,7 @@ BARS = {  # file: (in-scope top-1 at least, false answers at most)
     "holdout.yaml": (0.89, 0.05),
     "holdout2.yaml": (0.90, 0.05),
     "holdout3.yaml": (0.85, 0.05),  # terse phone-typed chat: the hardest style
-    "holdout4.yaml": (0.90, 0.05),
+    "holdout4.yaml": (0.91, 0.05),
     "holdout5.yaml": (0.86, 0.05),
     "holdout6.yaml": (0.86, 0.05),
     "holdout7.yaml": (0.88, 0.05),
@@ -34,8 +34,10 @@ BARS = {  # file: (in-scope top-1 at least, false answers at most)
     "holdout12.yaml": (0.86, 0.05),
     "holdout13.yaml": (0.82, 0.05),
     "holdout14.yaml": (0.87, 0.05),
-    "holdout15.yaml": (0.86, 0.05),
-    "holdout16.yaml": (0.85, 0.05),
+    "holdout15.yaml": (0.87, 0.05),
+    "holdout16.yaml": (0.84, 0.05),
+    "holdout17.yaml": (0.88, 0.05),
+    "holdout18.yaml": (0.78, 0.05),
 }
 
 
