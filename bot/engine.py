@@ -63,7 +63,7 @@ class Tuning:
     candidate_limit: int = 8
     exact_score: float = 90.0
     # deciding: a logistic model of "the top candidate is right", over the features of ``Evidence``
-    confidence_weights: tuple[float, ...] = (-2.43, 0.84, 0.96, 1.84, -1.09, 0.52, -1.5, 0.68, 1.48, 0.71)
+    confidence_weights: tuple[float, ...] = (-2.45, 0.84, 0.97, 1.84, -1.07, 0.53, -1.5, 0.68, 1.48, 0.72)
     answer_at: float = 0.63
     margin: float = 0.1  # never on a dead heat (the lead also weighs in the confidence)
     one_word_margin: float = 3.0  # one word must point clearly at one entry ("data" fits two equally)
@@ -174,7 +174,8 @@ class Analyzer:
         out: list[str] = []
         i = 0
         while i < len(stems):
-            for size in range(min(self.phrase_reach.get(stems[i], 0), len(stems) - i), 0, -1):
+            shortest = 2 if words[i] in STOP_WORDS else 1  # "basically" stems like "basics" but means nothing
+            for size in range(min(self.phrase_reach.get(stems[i], 0), len(stems) - i), shortest - 1, -1):
                 token = self.phrases.get(tuple(stems[i : i + size]))
                 if token is not None:
                     out.append(token)

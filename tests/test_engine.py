@@ -82,6 +82,8 @@ def test_every_title_answers_its_own_entry(engine: Engine, knowledge: Knowledge)
         ("how to become an ml engineer", "breaking-in"),  # not "why become one"
         ("besides coding, what abilities does an MLE need?", "skills-overview"),
         ("talk me out of becoming an ML engineer", "reasons-not-to"),
+        ("give me reasons to go into ml eng", "reasons-to-become-one"),  # not "reasons to avoid it"
+        ("is ml eng not worth it", "reasons-not-to"),
     ],
 )
 def test_phrases_carry_meaning_that_single_words_do_not(engine: Engine, question: str, entry_id: str) -> None:
@@ -130,3 +132,22 @@ def test_match_never_raises(engine: Engine, text: str) -> None:
     cleaned, _ = clean_message(text)
     match = engine.match(cleaned)
     assert match.kind in ReplyKind
+
+
+def test_intensifiers_carry_no_meaning(engine: Engine) -> None:
+    tokens = engine.analyzer.analyse("is ML basically just statistics, honestly?")[0]
+    assert tokens == ("ml", "statistics")  # "basically" once stemmed to "basic" and read as "the basics"
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "is programming important for an ML engineer",  # "import" (tech support) stems the same
+        "am i cooked without a degree for ml",  # "cook" is an occupation
+        "how is the job market for ML engineers",  # "marketer" is an occupation
+        "should I join an embedded ML team",  # "embedding" (how an algorithm works)
+        "is a doctorate worth it for ML",  # "doctor" is an occupation
+    ],
+)
+def test_offtopic_cues_do_not_fire_on_words_that_share_their_stem(engine: Engine, question: str) -> None:
+    assert engine.rank(question).cues == 0

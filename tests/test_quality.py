@@ -25,7 +25,7 @@ BARS = {  # file: (in-scope top-1 at least, false answers at most)
     "holdout3.yaml": (0.85, 0.05),  # terse phone-typed chat: the hardest style
     "holdout4.yaml": (0.91, 0.05),
     "holdout5.yaml": (0.86, 0.05),
-    "holdout6.yaml": (0.86, 0.05),
+    "holdout6.yaml": (0.85, 0.05),
     "holdout7.yaml": (0.88, 0.05),
     "holdout8.yaml": (0.88, 0.05),
     "holdout9.yaml": (0.83, 0.05),
