@@ -12,7 +12,7 @@ knowledge/offtopic.yaml were written after reading these files' must-not-answer
 questions, so those questions look easier than new ones. Each file from holdout9 on was
 measured before anyone read it; the decision fitted on dev and holdout1-8 let 7.5-25%
 of those files' must-not-answer questions through, against 0-3% in the cross-check.
-(From holdout11 on, later rounds of cues and refits held fresh files to 5-10%.)
+(Later rounds of cues and refits held each pair of fresh files to 2.5-10%.)
 Fitting on files whose must-not-answer questions had not been read (holdout11, 12)
 raises the threshold by itself, so ``--margin`` is 0 by default; add one if every file
 you fit on is one the cues were written from. The honest figure is always a new file,

@@ -63,8 +63,8 @@ class Tuning:
     candidate_limit: int = 8
     exact_score: float = 90.0
     # deciding: a logistic model of "the top candidate is right", over the features of ``Evidence``
-    confidence_weights: tuple[float, ...] = (-2.45, 0.84, 0.97, 1.84, -1.07, 0.53, -1.5, 0.68, 1.48, 0.72)
-    answer_at: float = 0.63
+    confidence_weights: tuple[float, ...] = (-2.49, 0.85, 1.0, 1.84, -1.05, 0.52, -1.48, 0.7, 1.5, 0.72)
+    answer_at: float = 0.62
     margin: float = 0.1  # never on a dead heat (the lead also weighs in the confidence)
     one_word_margin: float = 3.0  # one word must point clearly at one entry ("data" fits two equally)
     min_information: float = 0.1  # nor when the question is too vague ("ml", "jobs"): suggest instead
