@@ -15,8 +15,8 @@ of those files' must-not-answer questions through, against 0-3% in the cross-che
 (Later rounds of cues and refits held each pair of fresh files to 2.5-10%.)
 Fitting on files whose must-not-answer questions had not been read (holdout11, 12)
 raises the threshold by itself, so ``--margin`` is 0 by default; add one if every file
-you fit on is one the cues were written from. The honest figure is always a new file,
-measured before anyone reads it.
+you fit on is one the cues were written from. The honest figure is a new file, measured
+with ``careerbot eval`` before anyone reads it.
 Paste the printed values into ``Tuning`` when they are better.
 """
 
