@@ -110,7 +110,7 @@ def main() -> None:
     args = parser.parse_args()
     bundled = load_knowledge(BUNDLED_KNOWLEDGE)
     eval_questions: list[str] = []
-    for path in (ROOT / "tests" / "eval" / "holdout.yaml", ROOT.parent / "shared" / "eval" / "dev.yaml"):
+    for path in [*sorted((ROOT / "tests" / "eval").glob("*.yaml")), ROOT.parent / "shared" / "eval" / "dev.yaml"]:
         if path.exists():
             import yaml
 

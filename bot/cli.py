@@ -77,15 +77,19 @@ async def cmd_check(settings: Settings, args: argparse.Namespace) -> int:
     questions = sum(len(e.questions) for e in knowledge.entries)
     print(
         f"knowledge OK: {len(knowledge.entries)} entries, {questions} alternate questions, "
-        f"{len(knowledge.sources)} sources, version {knowledge.version}"
+        f"{len(knowledge.offtopic.examples)} must-not-answer examples, {len(knowledge.sources)} sources, "
+        f"version {knowledge.version}"
     )
     return 0
 
 
 async def cmd_eval(settings: Settings, args: argparse.Namespace) -> int:
-    from bot.evaluate import evaluate, format_report, load_cases
+    from bot.evaluate import evaluate, format_report, knowledge_for, load_cases
 
-    report = await evaluate(Service(load_knowledge(settings.knowledge_dir)), load_cases(args.file))
+    knowledge = knowledge_for(settings.knowledge_dir, args.file)
+    report = await evaluate(Service(knowledge), load_cases(args.file))
+    if knowledge.left_out and not args.json:
+        print(f"(the knowledge is taught from {', '.join(knowledge.left_out)}: left out here, to measure it as unseen)")
     print(json.dumps(report.as_dict(), indent=2, ensure_ascii=False) if args.json else format_report(report))
     return 0
 
@@ -103,7 +107,8 @@ async def cmd_why(settings: Settings, args: argparse.Namespace) -> int:
     print(
         f"rules:     answer when confidence ≥ {tune.answer_at}, lead ≥ {tune.margin} "
         f"(≥ {tune.one_word_margin} for a one-word question) and "
-        f"information ≥ {tune.min_information}; "
+        f"information ≥ {tune.min_information} (or the entry lists the question word for word); "
+        "never when a question labelled must-not-answer matches as well; "
         f"suggest when confidence ≥ {tune.suggest_at}; else don't know"
     )
     print(

@@ -24,7 +24,9 @@ labelled questions by ``bench/tune.py``) turns the top score, its lead over the
 runner-up, how much of the question the entry explains, the share of unknown
 words, the question's length and its off-topic cues into a confidence. Answer
 above ``answer_at`` (and not on a near tie, nor on too vague a question);
-otherwise suggest plausible entries; otherwise admit not knowing.
+otherwise suggest plausible entries; otherwise admit not knowing. Questions
+labelled must-not-answer (knowledge/asked/) are indexed like one more entry: a
+question that matches them at least as well as its best entry is not answered.
 """
 
 from __future__ import annotations
@@ -45,6 +47,7 @@ from bot.knowledge import Knowledge, OffTopic
 from bot.models import Candidate, Entry, Match, ReplyKind
 from bot.text import STOP_WORDS, is_english_word, normalise, stem
 
+NOT_ANSWERABLE = "(must not answer)"  # the id of the entry the must-not-answer examples are indexed as
 SYNONYM_WEIGHT = 10  # synonym variants count as this many uses of a word, for spelling correction
 
 
@@ -63,8 +66,8 @@ class Tuning:
     candidate_limit: int = 8
     exact_score: float = 90.0
     # deciding: a logistic model of "the top candidate is right", over the features of ``Evidence``
-    confidence_weights: tuple[float, ...] = (-2.49, 0.85, 1.0, 1.84, -1.05, 0.52, -1.48, 0.7, 1.5, 0.72)
-    answer_at: float = 0.62
+    confidence_weights: tuple[float, ...] = (-2.16, 0.81, 0.89, 1.76, -0.39, 0.4, -0.8, 0.71, 1.35, 0.76)
+    answer_at: float = 0.74
     margin: float = 0.1  # never on a dead heat (the lead also weighs in the confidence)
     one_word_margin: float = 3.0  # one word must point clearly at one entry ("data" fits two equally)
     min_information: float = 0.1  # nor when the question is too vague ("ml", "jobs"): suggest instead
@@ -73,9 +76,14 @@ class Tuning:
     max_suggestions: int = 3
 
     def clear_cut(self, evidence: Evidence) -> bool:
-        """Whether an answer may be given at all, however confident: not on a near tie, nor on a vague question."""
+        """Whether an answer may be given at all, however confident: not on a near tie, nor on a vague question,
+        nor when a question labelled must-not-answer matches at least as well as the top entry."""
         margin = self.margin if evidence.length > 1 else self.one_word_margin
-        return evidence.lead >= margin and evidence.information >= self.min_information
+        return (
+            evidence.lead >= margin
+            and (evidence.information >= self.min_information or evidence.score >= self.exact_score)
+            and evidence.score > evidence.unanswerable
+        )
 
 
 class Analyzer:
@@ -200,6 +208,7 @@ class Ranking(NamedTuple):
     tokens: tuple[str, ...]
     candidates: list[Candidate]
     cues: int  # off-topic cues found
+    unanswerable: float = 0.0  # the score of the closest question labelled must-not-answer (knowledge/asked/)
 
 
 @dataclass(frozen=True, slots=True)
@@ -215,6 +224,7 @@ class Evidence:
     phrasing: float = 0.0  # how closely the top entry's nearest alternate question matches (0-1)
     information: float = 0.0  # summed weight of the question's words the top entry uses ("ml" alone: ~0)
     matched: float = 0.0  # the top candidate's score from content words alone, 0-100
+    unanswerable: float = 0.0  # the score of the closest question labelled must-not-answer, 0-100
 
     def features(self) -> tuple[float, ...]:
         length = math.log(max(1, self.length))
@@ -244,6 +254,11 @@ class Engine:
         self.tuning = tuning or Tuning()
         self.entries: tuple[Entry, ...] = knowledge.entries
         self.analyzer = Analyzer(knowledge.synonyms, knowledge.offtopic)
+        # Questions labelled must-not-answer are indexed like one more entry, which is never answered: a question
+        # closer to them than to any entry is not answered either.
+        examples = knowledge.offtopic.examples
+        self.not_answerable = len(self.entries) if examples else -1
+        indexed = self.entries + ((Entry(NOT_ANSWERABLE, "", examples, "", ()),) if examples else ())
         # Two passes: count the words the knowledge uses, then tokenise with spelling correction,
         # so that a typo in an alternate question reads as the word it misspells.
         words_of = {
@@ -251,7 +266,7 @@ class Engine:
                 [normalise(t).split() for t in (entry.title, *entry.questions)],
                 [normalise(k).split() for k in entry.keywords],
             )
-            for entry in self.entries
+            for entry in indexed
         }
         self.analyzer.learn(Counter(w for texts in words_of.values() for part in texts for ws in part for w in ws))
 
@@ -259,7 +274,7 @@ class Engine:
         raw_phrasings: list[list[tuple[str, ...]]] = []
         self.focus: list[dict[str, float]] = []
         self.wordings: list[list[str]] = []  # per entry, per alternate question: its wording ("" for keywords)
-        for entry in self.entries:
+        for entry in indexed:
             questions, keyword_words = words_of[entry.id]
             read = [self.analyzer.read(ws) for ws in questions]
             phrasings = [p for p, _ in read]
@@ -278,7 +293,7 @@ class Engine:
                     focus[t] = max(focus.get(t, 0.0), self.tuning.keyword_focus)
             self.focus.append(focus)
 
-        count = len(self.entries)
+        count = len(indexed)
         df: dict[str, int] = defaultdict(int)
         for tokens in entry_tokens:
             for token in tokens:
@@ -302,6 +317,13 @@ class Engine:
                     where[t].append(j)
             self.phrasing_index.append(dict(where))
         self.common_cutoff = max(50, count // 5)
+        # the question, word for word (stop words included), as one of the alternates: only that entry lists it
+        owners: dict[str, set[int]] = defaultdict(set)
+        for index, wordings in enumerate(self.wordings):
+            for wording in wordings:
+                if wording:
+                    owners[wording].add(index)
+        self.verbatim = {w: next(iter(ix)) for w, ix in owners.items() if len(ix) == 1}
 
     def weight(self, token: str) -> float:
         return self.idf.get(token, self.unknown_idf)
@@ -326,6 +348,9 @@ class Engine:
                         overlap[index] += weights[token] * self.focus[index][token]
         tune = self.tuning
         shortlist = sorted(overlap, key=overlap.__getitem__, reverse=True)[: tune.candidate_limit]
+        verbatim = self.verbatim.get(wording, -1)
+        if verbatim in overlap and verbatim not in shortlist:
+            shortlist.append(verbatim)
         share = tune.precision_share
         found = []
         for index in shortlist:
@@ -341,11 +366,11 @@ class Engine:
             )
             coverage = overlap[index] / total
             score = 100 * (tune.phrasing_weight * best + tune.entry_weight * coverage)
-            if best >= 0.999 and len(tokens) > 1:  # the question is, word for word, one the entry lists
+            if best >= 0.999 and len(tokens) > 1:  # its content words are exactly those of one alternate
                 score = max(score, tune.exact_score)
             found.append((index, score, best, coverage, matched))
         ww = tune.wording_weight
-        leader = 0.0
+        leader = nearest_unanswerable = 0.0
         scored = []
         for index, score, best, coverage, matched in sorted(found, key=lambda f: f[1], reverse=True):
             blended = score
@@ -356,12 +381,17 @@ class Engine:
                 blended = (1 - ww) * score + ww * worded
                 if best >= 0.999:
                     blended = max(blended, tune.exact_score)
-                leader = max(leader, blended)
+            if index == verbatim:
+                blended = max(blended, tune.exact_score)
+            leader = max(leader, blended)
+            if index == self.not_answerable:
+                nearest_unanswerable = blended
+                continue
             scored.append(
                 Candidate(self.entries[index], round(blended, 2), round(best, 3), round(coverage, 3), round(score, 2))
             )
         scored.sort(key=lambda c: c.score, reverse=True)
-        return Ranking(tokens, scored[: limit or len(scored)], cues)
+        return Ranking(tokens, scored[: limit or len(scored)], cues, round(nearest_unanswerable, 2))
 
     def _wording(self, index: int, wording: str, matched: dict[int, float]) -> float:
         """rapidfuzz token-set similarity of the whole wording to the entry's closest alternate questions."""
@@ -385,6 +415,7 @@ class Engine:
             phrasing=ranked[0].phrasing if ranked else 0.0,
             information=sum(w for t, w in weights.items() if t in top_tokens and t in self.idf),
             matched=ranked[0].matched if ranked else 0.0,
+            unanswerable=ranking.unanswerable,
         )
 
     def match(self, text: str) -> Match:
@@ -409,6 +440,9 @@ class Engine:
             )
         if confidence < tune.suggest_at:
             return Match(ReplyKind.UNKNOWN, normalised, tuple(ranked), f"{facts} < {tune.suggest_at}")
+        if evidence.unanswerable >= evidence.score:
+            reason = f"{facts}, but a question labelled must-not-answer matches as well ({evidence.unanswerable:.1f})"
+            return Match(ReplyKind.UNKNOWN, normalised, tuple(ranked), reason)
         if confidence >= tune.answer_at:
             facts += ", but it is a near tie or the question is too vague"
         floor = ranked[0].score * tune.suggest_within

@@ -8,6 +8,7 @@ from typing import Any
 
 import yaml
 
+from bot.knowledge import ASKED_FOLDER, Knowledge, load_knowledge
 from bot.models import Question, ReplyKind
 from bot.service import Service
 
@@ -51,6 +52,13 @@ class Report:
             "suggestion_recall": round(self.suggestion_recall, 4),
             "misses": self.misses,
         }
+
+
+def knowledge_for(folder: Path | str, labelled: Path | str) -> Knowledge:
+    """The knowledge to measure a labelled file against: if the knowledge was taught from that very
+    file (``knowledge/asked/``), it is left out, so its questions are measured as unseen ones."""
+    path, asked = Path(labelled).resolve(), (Path(folder) / ASKED_FOLDER).resolve()
+    return load_knowledge(folder, leave_out={path.name} if path.parent == asked else ())
 
 
 def load_cases(path: Path | str) -> list[Case]:

@@ -1,4 +1,4 @@
-"""Load and validate the knowledge base: entries, sources and synonyms, all YAML.
+"""Load and validate the knowledge base: entries, sources, synonyms and asked questions, all YAML.
 
 Every problem is reported at once, each naming its file, entry and field, so a
 maintainer fixes a broken edit in one go. Nothing partial is ever returned: the
@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass, field
+from collections.abc import Collection
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,8 @@ from bot.models import Entry, Source
 SOURCES_FILE = "sources.yaml"
 SYNONYMS_FILE = "synonyms.yaml"
 OFFTOPIC_FILE = "offtopic.yaml"
+ASKED_FOLDER = "asked"  # labelled questions people asked: each teaches the entry it is labelled with
+ASKED_FIELDS = {"q", "expect", "kind", "origin"}
 ENTRY_FIELDS = {"id", "title", "questions", "answer", "sources", "keywords", "related"}
 REQUIRED_ENTRY_FIELDS = ("id", "title", "questions", "answer", "sources")
 SOURCE_FIELDS = {"id", "title", "author", "date"}
@@ -57,6 +60,7 @@ class OffTopic:
     cues: tuple[str, ...] = ()  # phrases that lower the bot's confidence wherever they appear
     other_jobs: tuple[str, ...] = ()  # outside the field: a cue if no `field` word is named, else background
     field: tuple[str, ...] = ()  # words that put a question inside ML, data or software
+    examples: tuple[str, ...] = ()  # asked questions labelled must-not-answer (knowledge/asked/)
 
 
 @dataclass(frozen=True)
@@ -67,6 +71,7 @@ class Knowledge:
     version: str
     folder: Path
     offtopic: OffTopic = OffTopic()
+    left_out: tuple[str, ...] = ()  # asked files not loaded (``load_knowledge(leave_out=...)``)
     _by_id: dict[str, Entry] = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -81,30 +86,33 @@ def question_key(text: str) -> str:
     return " ".join(re.sub(r"[^\w\s]", " ", text.casefold()).split())
 
 
-def load_knowledge(folder: Path | str) -> Knowledge:
+def load_knowledge(folder: Path | str, *, leave_out: Collection[str] = ()) -> Knowledge:
+    """Load ``folder``; ``leave_out`` names files of its ``asked/`` folder to skip (to measure them as unseen)."""
     folder = Path(folder)
     problems: list[str] = []
     if not folder.is_dir():
         raise KnowledgeError([f"{folder}: no such knowledge folder"])
-    files = sorted(folder.glob("*.yaml"))
+    asked = [p for p in sorted((folder / ASKED_FOLDER).glob("*.yaml")) if p.name not in leave_out]
     digest = hashlib.sha256()
     docs: dict[str, Any] = {}
-    for path in files:
+    for path in sorted(folder.glob("*.yaml")) + asked:
+        name = path.relative_to(folder).as_posix()
         raw = path.read_bytes()
-        digest.update(path.name.encode() + b"\0" + raw)
+        digest.update(name.encode() + b"\0" + raw)
         try:
-            docs[path.name] = yaml.load(raw, Loader=_StrictLoader)  # a SafeLoader subclass: safe
+            docs[name] = yaml.load(raw, Loader=_StrictLoader)  # a SafeLoader subclass: safe
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
             problem = getattr(exc, "problem", None) or str(exc)
-            problems.append(f"{path.name}: invalid YAML{where}: {problem}")
+            problems.append(f"{name}: invalid YAML{where}: {problem}")
     if problems:
         raise KnowledgeError(problems)
 
     sources = _load_sources(docs.pop(SOURCES_FILE, None), problems)
     synonyms = _load_synonyms(docs.pop(SYNONYMS_FILE, {}) or {}, problems)
     offtopic = _load_offtopic(docs.pop(OFFTOPIC_FILE, {}) or {}, problems)
+    asked_docs = {name: docs.pop(name) for name in list(docs) if name.startswith(ASKED_FOLDER + "/")}
     entries: list[Entry] = []
     for name, doc in docs.items():
         entries.extend(_load_entries(name, doc, sources, problems))
@@ -113,7 +121,50 @@ def load_knowledge(folder: Path | str) -> Knowledge:
         problems.append(f"{folder}: no entries found in any *.yaml file")
     if problems:
         raise KnowledgeError(problems)
-    return Knowledge(tuple(entries), sources, synonyms, digest.hexdigest()[:12], folder, offtopic)
+    entries, examples = _teach(entries, asked_docs, problems)
+    if problems:
+        raise KnowledgeError(problems)
+    offtopic = replace(offtopic, examples=examples)
+    skipped = tuple(sorted(p.name for p in (folder / ASKED_FOLDER).glob("*.yaml") if p.name in leave_out))
+    return Knowledge(tuple(entries), sources, synonyms, digest.hexdigest()[:12], folder, offtopic, skipped)
+
+
+def _teach(entries: list[Entry], docs: dict[str, Any], problems: list[str]) -> tuple[list[Entry], tuple[str, ...]]:
+    """Add each asked question to the entry it is labelled with first, or to the must-not-answer examples.
+
+    A question already known under an entry its label accepts adds nothing; one known under any other
+    entry, or labelled both ways, is a problem to fix.
+    """
+    ids = {e.id for e in entries}
+    owner = {question_key(q): e.id for e in entries for q in (e.title, *e.questions)}
+    taught: dict[str, list[str]] = {e.id: [] for e in entries}
+    examples: list[str] = []
+    for name, doc in docs.items():
+        if not isinstance(doc, list):
+            problems.append(f"{name}: must be a list of asked questions, each `q:` with `expect:` (entry ids)")
+            continue
+        for i, item in enumerate(doc):
+            label = f"{name}: question #{i + 1}"
+            q = item.get("q") if isinstance(item, dict) else None
+            expect = _strings(item.get("expect") or []) if isinstance(item, dict) else None
+            if not isinstance(q, str) or not q.strip() or expect is None:
+                problems.append(f"{label}: needs `q:` (the question) and `expect:` (a list of entry ids, [] for none)")
+                continue
+            if unknown := set(item) - ASKED_FIELDS:
+                problems.append(f"{label}: unknown field(s) {', '.join(sorted(map(str, unknown)))}")
+            if missing := [e for e in expect if e not in ids]:
+                problems.append(f"{label}: field `expect` names unknown entry '{missing[0]}'")
+                continue
+            key, target = question_key(q), (expect[0] if expect else "")
+            known = owner.get(key)
+            if known is None:
+                owner[key] = target
+                (taught[target] if target else examples).append(" ".join(q.split()))
+            elif known != target and known not in expect:
+                where = f"a question of '{known}'" if known else "labelled must-not-answer elsewhere"
+                problems.append(f"{label}: “{q.strip()}” is {where}")
+    entries = [replace(e, questions=e.questions + tuple(taught[e.id])) if taught[e.id] else e for e in entries]
+    return entries, tuple(examples)
 
 
 def _load_sources(doc: Any, problems: list[str]) -> dict[str, Source]:

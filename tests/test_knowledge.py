@@ -180,3 +180,69 @@ def test_other_jobs_are_a_cue_only_when_the_question_is_not_about_the_field(know
 def test_a_key_given_twice_is_an_error_not_an_overwrite(folder: Path) -> None:
     _edit(folder / "synonyms.yaml", "synonyms:\n", "synonyms:\n  salary: [pay]\n")
     assert "synonyms.yaml: invalid YAML at line" in _problems(folder)
+
+
+def _ask(folder: Path, text: str, name: str = "new.yaml") -> Path:
+    path = folder / "asked" / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_asked_questions_teach_their_entry_and_the_must_not_answer_examples(folder: Path) -> None:
+    from bot.engine import Engine
+
+    question = "yo what kinda hours do ML folks pull, am I gonna be chained to the desk"
+    offtopic = "which ML engineer hoodie should I buy for the office"
+    assert Engine(load_knowledge(folder)).match(offtopic).kind is ReplyKind.SUGGEST  # before it is taught
+    _ask(
+        folder,
+        f'- q: "{question}"\n  expect: [work-life-balance, typical-day]\n  kind: real\n'
+        f'- q: "{offtopic}"\n  expect: []\n',
+    )
+    knowledge = load_knowledge(folder)
+    assert question in knowledge.get("work-life-balance").questions  # the first entry its label accepts
+    assert question not in knowledge.get("typical-day").questions
+    assert offtopic in knowledge.offtopic.examples
+    engine = Engine(knowledge)
+    assert engine.match(question).entry.id == "work-life-balance"
+    match = engine.match(offtopic)
+    assert match.kind is ReplyKind.UNKNOWN and "must-not-answer" in match.reason
+    assert load_knowledge(folder, leave_out={"new.yaml"}).left_out == ("new.yaml",)
+    assert question not in load_knowledge(folder, leave_out={"new.yaml"}).get("work-life-balance").questions
+
+
+def test_broken_asked_files_are_named(folder: Path) -> None:
+    known = load_knowledge(folder).get("salary-and-pay").questions[0]
+    _ask(
+        folder,
+        '- q: "how do I negotiate"\n  expect: [no-such-entry]\n'
+        "- q: 42\n  expect: [salary-and-pay]\n"
+        f'- q: "{known}"\n  expect: [degree-requirements]\n'
+        '- q: "is a PhD worth it"\n  expect: [degree-requirements]\n  asker: me\n',
+    )
+    _ask(folder, "q: not a list\n", name="flat.yaml")
+    message = _problems(folder)
+    assert "asked/new.yaml: question #1: field `expect` names unknown entry 'no-such-entry'" in message
+    assert "asked/new.yaml: question #2: needs `q:` (the question)" in message
+    assert f"asked/new.yaml: question #3: “{known}” is a question of 'salary-and-pay'" in message
+    assert "asked/new.yaml: question #4: unknown field(s) asker" in message
+    assert "asked/flat.yaml: must be a list of asked questions" in message
+
+
+def test_a_question_labelled_both_ways_is_named(folder: Path) -> None:
+    _ask(folder, '- q: "what gpu should I buy"\n  expect: []\n', name="a.yaml")
+    _ask(folder, '- q: "What GPU should I buy?"\n  expect: [tech-stack]\n', name="b.yaml")
+    assert "asked/b.yaml: question #1: “What GPU should I buy?” is labelled must-not-answer elsewhere" in _problems(
+        folder
+    )
+
+
+def test_eval_measures_a_taught_file_as_unseen(folder: Path) -> None:
+    from bot.evaluate import knowledge_for
+
+    path = _ask(folder, '- q: "yo is the pay any good for mles"\n  expect: [salary-and-pay]\n')
+    assert knowledge_for(folder, path).left_out == ("new.yaml",)
+    assert "yo is the pay any good for mles" not in knowledge_for(folder, path).get("salary-and-pay").questions
+    elsewhere = folder.parent / "dev.yaml"
+    shutil.copy(path, elsewhere)
+    assert "yo is the pay any good for mles" in knowledge_for(folder, elsewhere).get("salary-and-pay").questions
