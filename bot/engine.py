@@ -62,15 +62,16 @@ class Tuning:
     wording_candidates: int = 10  # ...against the entry's alternate questions that share the most words
     precision_share: float = 0.45
     keyword_focus: float = 0.7
+    about_share: float = 0.2  # an entry is about a word that this share of its questions use (word weights)
     unknown_word_factor: float = 1.0
     candidate_limit: int = 8
     exact_score: float = 90.0
     # deciding: a logistic model of "the top candidate is right", over the features of ``Evidence``
-    confidence_weights: tuple[float, ...] = (-2.16, 0.81, 0.89, 1.76, -0.39, 0.4, -0.8, 0.71, 1.35, 0.76)
-    answer_at: float = 0.74
+    confidence_weights: tuple[float, ...] = (-3.09, 0.91, 0.93, 2.02, -0.41, 0.48, -1.04, 0.8, 1.47, 0.88, -0.54)
+    answer_at: float = 0.71
     margin: float = 0.1  # never on a dead heat (the lead also weighs in the confidence)
     one_word_margin: float = 3.0  # one word must point clearly at one entry ("data" fits two equally)
-    min_information: float = 0.1  # nor when the question is too vague ("ml", "jobs"): suggest instead
+    min_information: float = 0.75  # nor when the question is too vague ("ml", "jobs"): suggest instead
     suggest_at: float = 0.4  # below answer_at but at least this confident: offer "did you mean"
     suggest_within: float = 0.6  # ...the candidates scoring at least this share of the top score
     max_suggestions: int = 3
@@ -239,6 +240,7 @@ class Evidence:
             self.phrasing,
             self.score / 100 * length,  # a long question scores lower for the same evidence
             self.matched / 100,
+            self.unanswerable / 100,
         )
 
     def confidence(self, weights: tuple[float, ...]) -> float:
@@ -294,11 +296,13 @@ class Engine:
             self.focus.append(focus)
 
         count = len(indexed)
+        # A word tells entries apart by how many entries are *about* it: used by at least `about_share` of an
+        # entry's questions, or a keyword. Taught questions mention "mle" or "job" in passing almost everywhere.
         df: dict[str, int] = defaultdict(int)
-        for tokens in entry_tokens:
+        for tokens, focus in zip(entry_tokens, self.focus, strict=True):
             for token in tokens:
-                df[token] += 1
-        self.idf = {t: math.log(1 + (count - n + 0.5) / (n + 0.5)) for t, n in df.items()}
+                df[token] += focus[token] ** 2 >= self.tuning.about_share
+        self.idf = {t: math.log(1 + (count - n + 0.5) / (n + 0.5)) for t, n in ((t, max(1, n)) for t, n in df.items())}
         self.unknown_idf = math.log(1 + (count + 0.5) / 0.5) * self.tuning.unknown_word_factor
         self.entry_tokens = [frozenset(tokens) for tokens in entry_tokens]
         self.position = {entry.id: index for index, entry in enumerate(self.entries)}
