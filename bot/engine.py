@@ -6,10 +6,11 @@ How a question is scored against an entry:
    nearest word the knowledge uses (rapidfuzz edit distance), words are
    stemmed, synonyms and abbreviations are folded into one canonical token
    (knowledge/synonyms.yaml), and stop words are dropped.
-2. Each token weighs what it tells apart: rare tokens (``standup``) weigh
-   more than tokens every entry uses (``mle``); a token the knowledge never
-   uses (``dentist``) weighs the most, because it is what the knowledge does
-   not explain.
+2. Each token weighs what it tells apart: a token few entries are about
+   (``standup``) weighs more than one many entries are about (``mle``); an
+   entry is about a token when at least one in five of its questions use it.
+   A token the knowledge never uses (``dentist``) weighs the most, because it
+   is what the knowledge does not explain.
 3. An inverted index from token to entries narrows the candidates, so only
    entries that share a token are scored.
 4. A candidate's score blends how much of the question its best alternate
@@ -25,8 +26,9 @@ runner-up, how much of the question the entry explains, the share of unknown
 words, the question's length and its off-topic cues into a confidence. Answer
 above ``answer_at`` (and not on a near tie, nor on too vague a question);
 otherwise suggest plausible entries; otherwise admit not knowing. Questions
-labelled must-not-answer (knowledge/asked/) are indexed like one more entry: a
-question that matches them at least as well as its best entry is not answered.
+labelled must-not-answer (knowledge/asked/) are indexed like one more entry: how
+well they match lowers the confidence, and a question that matches them at
+least as well as its best entry is not answered.
 """
 
 from __future__ import annotations
