@@ -17,7 +17,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from bot.config import Settings
-from bot.knowledge import KnowledgeError, load_knowledge
+from bot.knowledge import KnowledgeError, knowledge_files, load_knowledge
 from bot.service import Service
 from bot.store import Store, StoreError
 
@@ -76,7 +76,7 @@ def platforms_for(settings: Settings, wanted: set[str] | None = None, *, sync: b
 
 
 def knowledge_signature(folder: Path) -> tuple[tuple[str, int, int], ...]:
-    return tuple((p.name, p.stat().st_mtime_ns, p.stat().st_size) for p in sorted(folder.glob("*.yaml")))
+    return tuple((str(p), p.stat().st_mtime_ns, p.stat().st_size) for p in knowledge_files(folder))
 
 
 async def watch_knowledge(service: Service, every: float, wake: asyncio.Event) -> None:

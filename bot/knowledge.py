@@ -86,16 +86,21 @@ def question_key(text: str) -> str:
     return " ".join(re.sub(r"[^\w\s]", " ", text.casefold()).split())
 
 
+def knowledge_files(folder: Path, leave_out: Collection[str] = ()) -> list[Path]:
+    """Every file the knowledge is read from: the folder's YAML, then that of its asked/ folder."""
+    asked = [p for p in sorted((folder / ASKED_FOLDER).glob("*.yaml")) if p.name not in leave_out]
+    return sorted(folder.glob("*.yaml")) + asked
+
+
 def load_knowledge(folder: Path | str, *, leave_out: Collection[str] = ()) -> Knowledge:
     """Load ``folder``; ``leave_out`` names files of its ``asked/`` folder to skip (to measure them as unseen)."""
     folder = Path(folder)
     problems: list[str] = []
     if not folder.is_dir():
         raise KnowledgeError([f"{folder}: no such knowledge folder"])
-    asked = [p for p in sorted((folder / ASKED_FOLDER).glob("*.yaml")) if p.name not in leave_out]
     digest = hashlib.sha256()
     docs: dict[str, Any] = {}
-    for path in sorted(folder.glob("*.yaml")) + asked:
+    for path in knowledge_files(folder, leave_out):
         name = path.relative_to(folder).as_posix()
         raw = path.read_bytes()
         digest.update(name.encode() + b"\0" + raw)

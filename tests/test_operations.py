@@ -154,6 +154,27 @@ async def test_edits_take_effect_live_and_broken_edits_are_rejected(tmp_path: Pa
         watcher.cancel()
 
 
+async def test_a_new_asked_file_is_taught_live(tmp_path: Path) -> None:
+    folder = tmp_path / "k"
+    shutil.copytree(BUNDLED_KNOWLEDGE, folder)
+    service = Service(load_knowledge(folder))
+    watcher = asyncio.create_task(watch_knowledge(service, 0.05, asyncio.Event()))
+    question = Question("what do zorbtastic ML gremlins earn")
+    try:
+        assert (await service.ask(question)).kind is not ReplyKind.ANSWER
+        await asyncio.sleep(0.2)  # the watcher has seen the folder as it was
+        (folder / "asked" / "new.yaml").write_text(
+            '- q: "what do zorbtastic ML gremlins earn"\n  expect: [salary-and-pay]\n'
+        )
+        for _ in range(100):
+            if (await service.ask(question)).kind is ReplyKind.ANSWER:
+                break
+            await asyncio.sleep(0.05)
+        assert (await service.ask(question)).entry.id == "salary-and-pay"
+    finally:
+        watcher.cancel()
+
+
 # --- crash safety -------------------------------------------------------------------------------
 
 WRITER = """
