@@ -225,7 +225,7 @@ class Evidence:
     length: int  # content tokens in the question
     offtopic: int = 0  # off-topic cues in the question (tech support, how an algorithm works, ...)
     phrasing: float = 0.0  # how closely the top entry's nearest alternate question matches (0-1)
-    information: float = 0.0  # summed weight of the question's words the top entry uses ("ml" alone: ~0)
+    information: float = 0.0  # summed weight of the question's words the top entry uses ("ml" alone: 0.5)
     matched: float = 0.0  # the top candidate's score from content words alone, 0-100
     unanswerable: float = 0.0  # the score of the closest question labelled must-not-answer, 0-100
 
