@@ -54,18 +54,47 @@ def rows_for(engine: Engine, cases: list[Case]) -> list[Row]:
     return rows
 
 
-def fit(rows: list[Row], *, l2: float = 0.01, steps: int = 3000, rate: float = 0.5) -> tuple[float, ...]:
+def fit(rows: list[Row], *, l2: float = 0.01, steps: int = 25) -> tuple[float, ...]:
+    """Logistic regression by Newton's method (L2 on every weight but the intercept): exact in a few steps."""
     data = [(x, y) for x, y, _ in rows if x is not None]
-    weights = [0.0] * len(data[0][0])
+    n, k = len(data), len(data[0][0])
+    weights = [0.0] * k
     for _ in range(steps):
-        grad = [0.0] * len(weights)
+        grad = [l2 * w if i else 0.0 for i, w in enumerate(weights)]
+        hess = [[l2 if i == j and i else 0.0 for j in range(k)] for i in range(k)]
         for x, y in data:
-            p = 1 / (1 + math.exp(-sum(w * v for w, v in zip(weights, x, strict=True))))
-            for i, v in enumerate(x):
-                grad[i] += (p - y) * v
-        for i in range(len(weights)):
-            weights[i] -= rate * (grad[i] / len(data) + (l2 * weights[i] if i else 0.0))
+            p = 1 / (1 + math.exp(-max(-50.0, min(50.0, sum(w * v for w, v in zip(weights, x, strict=True))))))
+            r, c = (p - y) / n, p * (1 - p) / n
+            for i in range(k):
+                grad[i] += r * x[i]
+                row, cx = hess[i], c * x[i]
+                for j in range(i + 1):
+                    row[j] += cx * x[j]
+        for i in range(k):
+            for j in range(i):
+                hess[j][i] = hess[i][j]
+        step = _solve(hess, grad)
+        weights = [w - d for w, d in zip(weights, step, strict=True)]
+        if max(map(abs, step)) < 1e-6:
+            break
     return tuple(round(w, 2) for w in weights)
+
+
+def _solve(a: list[list[float]], b: list[float]) -> list[float]:
+    """Solve a x = b by Gaussian elimination with partial pivoting (a is small and positive definite)."""
+    k = len(b)
+    m = [[*row, b[i]] for i, row in enumerate(a)]
+    for col in range(k):
+        pivot = max(range(col, k), key=lambda r: abs(m[r][col]))
+        m[col], m[pivot] = m[pivot], m[col]
+        for r in range(col + 1, k):
+            f = m[r][col] / m[col][col]
+            for c in range(col, k + 1):
+                m[r][c] -= f * m[col][c]
+    x = [0.0] * k
+    for r in reversed(range(k)):
+        x[r] = (m[r][k] - sum(m[r][c] * x[c] for c in range(r + 1, k))) / m[r][r]
+    return x
 
 
 def measure(weights: tuple[float, ...], rows: list[Row], threshold: float) -> tuple[float, float]:
@@ -111,15 +140,28 @@ def main() -> None:
     weights, threshold = decide(list(sets.values()))
     count = sum(map(len, sets.values()))
     print(f"fitted on all ({count} questions): confidence_weights={weights} answer_at={threshold}")
-    for name, rows in sets.items():
-        accuracy, false = measure(weights, rows, threshold)
-        print(f"  {name:<14} in-scope top-1 {accuracy:6.1%}   false answers {false:6.1%}")
+    report({name: (weights, threshold) for name in sets}, sets)
     if len(sets) > 1:
         print("cross-check (fitted on all the other files, measured on the one left out):")
-        for name, rows in sets.items():
-            w, t = decide([rs for other, rs in sets.items() if other != name])
-            accuracy, false = measure(w, rows, t)
-            print(f"  {name:<14} in-scope top-1 {accuracy:6.1%}   false answers {false:6.1%}   (answer_at {t})")
+        report({name: decide([rs for other, rs in sets.items() if other != name]) for name in sets}, sets)
+
+
+def report(decisions: dict[str, tuple[tuple[float, ...], float]], sets: dict[str, list[Row]]) -> None:
+    """Each file's figures under its decision, then all files pooled."""
+    right = in_scope = false = out = 0.0
+    for name, rows in sets.items():
+        weights, threshold = decisions[name]
+        accuracy, false_rate = measure(weights, rows, threshold)
+        print(
+            f"  {name:<14} in-scope top-1 {accuracy:6.1%}   false answers {false_rate:6.1%}   (answer_at {threshold})"
+        )
+        n_in = sum(1 for _, _, scoped in rows if scoped)
+        right, in_scope = right + accuracy * n_in, in_scope + n_in
+        false, out = false + false_rate * (len(rows) - n_in), out + len(rows) - n_in
+    print(
+        f"  {'pooled':<14} in-scope top-1 {right / in_scope:6.1%} ({round(right)}/{round(in_scope)})   "
+        f"false answers {false / max(1, out):6.1%} ({round(false)}/{round(out)})"
+    )
 
 
 if __name__ == "__main__":
