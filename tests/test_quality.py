@@ -1,11 +1,12 @@
 """Answer quality on labelled questions: a regression guard, not a tuning target.
 
-Two kinds of labelled file, both written by people who saw only topics.yaml and the articles:
+Two kinds of labelled file, each written by a separate AI assistant that saw only topics.yaml and the
+articles:
 
 - knowledge/asked/*.yaml teach the knowledge (each question becomes a phrasing of its entry, or a
   must-not-answer example). Each is measured with itself left out (``knowledge_for``), as if unseen.
-- tests/eval/*.yaml were never taught, and nobody tuned against their questions: the bot meets them
-  exactly as it meets a new user.
+- tests/eval/*.yaml are never taught, the decision is never fitted on them, and no maintainer has
+  read them: the bot meets them exactly as it meets a new user.
 
 The bars sit a little under today's figures (`careerbot eval FILE`), so a change that makes the bot
 worse at answering, or quicker to answer wrongly, fails here. False answers stay within 5%, except in
