@@ -312,9 +312,11 @@ class Engine:
         for index, tokens in enumerate(entry_tokens):
             for token in tokens:
                 self.postings[token].append(index)
-        # per entry, per alternate question: its total weight; and per entry, token -> the alternate questions
-        # that use it
-        self.phrasing_weights = [[sum(self.idf[t] for t in set(p)) for p in phrasings] for phrasings in raw_phrasings]
+        # per entry, per alternate question: precision_share / its total weight (to score how much of it a question
+        # covers); and per entry, token -> the alternate questions that use it
+        phrasing_weights = [[sum(self.idf[t] for t in set(p)) for p in phrasings] for phrasings in raw_phrasings]
+        share = self.tuning.precision_share
+        self.phrasing_shares = [[share / w if w else 0.0 for w in ws] for ws in phrasing_weights]
         self.phrasing_index: list[dict[str, list[int]]] = []
         for phrasings in raw_phrasings:
             where: dict[str, list[int]] = defaultdict(list)
@@ -357,19 +359,17 @@ class Engine:
         verbatim = self.verbatim.get(wording, -1)
         if verbatim in overlap and verbatim not in shortlist:
             shortlist.append(verbatim)
-        share = tune.precision_share
+        # an alternate's match: (1 - share) * shared / total + share * shared / its own weight
+        of_question = (1 - tune.precision_share) / total
         found = []
         for index in shortlist:
             matched: dict[int, float] = defaultdict(float)  # alternate question -> weight of the words it shares
             where = self.phrasing_index[index]
-            for t in tokens:
+            for t, w in weights.items():
                 for j in where.get(t, ()):
-                    matched[j] += weights[t]
-            pw = self.phrasing_weights[index]
-            best = max(
-                ((1 - share) * m / total + share * (m / pw[j] if pw[j] else 0.0) for j, m in matched.items()),
-                default=0.0,
-            )
+                    matched[j] += w
+            of_own = self.phrasing_shares[index]
+            best = max((m * (of_question + of_own[j]) for j, m in matched.items()), default=0.0)
             coverage = overlap[index] / total
             score = 100 * (tune.phrasing_weight * best + tune.entry_weight * coverage)
             if best >= 0.999 and len(tokens) > 1:  # its content words are exactly those of one alternate
