@@ -35,7 +35,10 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def question_pool() -> list[str]:
-    items = yaml.safe_load((ROOT / "tests" / "eval" / "holdout.yaml").read_text())
+    """Questions the bot was never taught (tests/eval/), plus hostile input."""
+    items = [
+        item for path in sorted((ROOT / "tests" / "eval").glob("*.yaml")) for item in yaml.safe_load(path.read_text())
+    ]
     return [str(item["q"]) for item in items] + ["", "🤖", "'; DROP TABLE questions; --", "<!channel> hi", "x" * 5000]
 
 
