@@ -85,7 +85,7 @@ class Tuning:
         return (
             evidence.lead >= margin
             and (evidence.information >= self.min_information or evidence.score >= self.exact_score)
-            and evidence.score > evidence.unanswerable
+            and not evidence.refused
         )
 
 
@@ -228,6 +228,11 @@ class Evidence:
     information: float = 0.0  # summed weight of the question's words the top entry uses ("ml" alone: 0.5)
     matched: float = 0.0  # the top candidate's score from content words alone, 0-100
     unanswerable: float = 0.0  # the score of the closest question labelled must-not-answer, 0-100
+
+    @property
+    def refused(self) -> bool:
+        """A question labelled must-not-answer matches at least as well as the top entry."""
+        return self.unanswerable >= self.score
 
     def features(self) -> tuple[float, ...]:
         length = math.log(max(1, self.length))
@@ -446,7 +451,7 @@ class Engine:
             )
         if confidence < tune.suggest_at:
             return Match(ReplyKind.UNKNOWN, normalised, tuple(ranked), f"{facts} < {tune.suggest_at}")
-        if evidence.unanswerable >= evidence.score:
+        if evidence.refused:
             reason = f"{facts}, but a question labelled must-not-answer matches as well ({evidence.unanswerable:.1f})"
             return Match(ReplyKind.UNKNOWN, normalised, tuple(ranked), reason)
         if confidence >= tune.answer_at:

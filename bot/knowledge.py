@@ -86,10 +86,9 @@ def question_key(text: str) -> str:
     return " ".join(re.sub(r"[^\w\s]", " ", text.casefold()).split())
 
 
-def knowledge_files(folder: Path, leave_out: Collection[str] = ()) -> list[Path]:
+def knowledge_files(folder: Path) -> list[Path]:
     """Every file the knowledge is read from: the folder's YAML, then that of its asked/ folder."""
-    asked = [p for p in sorted((folder / ASKED_FOLDER).glob("*.yaml")) if p.name not in leave_out]
-    return sorted(folder.glob("*.yaml")) + asked
+    return sorted(folder.glob("*.yaml")) + sorted((folder / ASKED_FOLDER).glob("*.yaml"))
 
 
 def load_knowledge(folder: Path | str, *, leave_out: Collection[str] = ()) -> Knowledge:
@@ -100,7 +99,11 @@ def load_knowledge(folder: Path | str, *, leave_out: Collection[str] = ()) -> Kn
         raise KnowledgeError([f"{folder}: no such knowledge folder"])
     digest = hashlib.sha256()
     docs: dict[str, Any] = {}
-    for path in knowledge_files(folder, leave_out):
+    files = knowledge_files(folder)
+    skipped = [p for p in files if p.parent != folder and p.name in leave_out]
+    for path in files:
+        if path in skipped:
+            continue
         name = path.relative_to(folder).as_posix()
         raw = path.read_bytes()
         digest.update(name.encode() + b"\0" + raw)
@@ -130,8 +133,9 @@ def load_knowledge(folder: Path | str, *, leave_out: Collection[str] = ()) -> Kn
     if problems:
         raise KnowledgeError(problems)
     offtopic = replace(offtopic, examples=examples)
-    skipped = tuple(sorted(p.name for p in (folder / ASKED_FOLDER).glob("*.yaml") if p.name in leave_out))
-    return Knowledge(tuple(entries), sources, synonyms, digest.hexdigest()[:12], folder, offtopic, skipped)
+    return Knowledge(
+        tuple(entries), sources, synonyms, digest.hexdigest()[:12], folder, offtopic, tuple(p.name for p in skipped)
+    )
 
 
 def _teach(entries: list[Entry], docs: dict[str, Any], problems: list[str]) -> tuple[list[Entry], tuple[str, ...]]:
