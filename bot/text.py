@@ -6,6 +6,9 @@ abbreviations) lives in knowledge/synonyms.yaml, not here.
 
 from __future__ import annotations
 
+import gzip
+import json
+import pkgutil
 import re
 import unicodedata
 from functools import lru_cache
@@ -24,18 +27,9 @@ _MARKUP = re.compile(
 )
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2066-\u2069\ufeff]")
 _APOSTROPHES = str.maketrans({"’": "'", "‘": "'", "`": "'", "´": "'"})
-_CONTRACTIONS = (
-    (re.compile(r"\bcan't\b"), "can not"),
-    (re.compile(r"\bwon't\b"), "will not"),
-    (re.compile(r"\b(\w+)n't\b"), r"\1 not"),
-    (re.compile(r"\b(\w+)'re\b"), r"\1 are"),
-    (re.compile(r"\b(\w+)'m\b"), r"\1 am"),
-    (re.compile(r"\b(\w+)'ve\b"), r"\1 have"),
-    (re.compile(r"\b(\w+)'ll\b"), r"\1 will"),
-    (re.compile(r"\b(\w+)'d\b"), r"\1 would"),
-    (re.compile(r"\b(\w+)'s\b"), r"\1"),
-)
-_NON_WORD = re.compile(r"[^\w+#]+|_")
+_CONTRACTION = re.compile(r"(\w+)'(t|s|re|m|ve|ll|d)\b")  # one pass for every contraction (9 patterns were 3x slower)
+_CONTRACTED = {"re": " are", "m": " am", "ve": " have", "ll": " will", "d": " would", "s": ""}
+_WORD = re.compile(r"(?:[^\W_]|[+#])+")  # letters and digits, and the + and # of "c++" and "c#"
 _HOUR_RANGE = re.compile(r"\b(\d{1,2})\s*-\s*(\d{1,2})\b")  # "9-5" reads as "9 to 5"
 # Chat shorthand read as the words it stands for (after punctuation is dropped).
 TEXT_SPEAK = {
@@ -134,11 +128,24 @@ def clean_message(text: str, limit: int = MAX_QUESTION_CHARS) -> tuple[str, bool
 def normalise(text: str) -> str:
     """NFKC, case folding, contractions expanded, punctuation dropped, whitespace collapsed."""
     text = unicodedata.normalize("NFKC", text).casefold().translate(_APOSTROPHES)
-    text = _HOUR_RANGE.sub(r"\1 to \2", text).replace("w/o", "without")
-    if "'" in text:
-        for pattern, replacement in _CONTRACTIONS:
-            text = pattern.sub(replacement, text)
-    return " ".join(TEXT_SPEAK.get(w, w) for w in _NON_WORD.sub(" ", text).split())
+    if "-" in text:
+        text = _HOUR_RANGE.sub(r"\1 to \2", text)
+    text = text.replace("w/o", "without")
+    while "'" in text:  # again for chains: "shouldn't've"
+        expanded = _CONTRACTION.sub(_expand_contraction, text)
+        if expanded == text:
+            break
+        text = expanded
+    return " ".join(TEXT_SPEAK.get(w, w) for w in _WORD.findall(text))
+
+
+def _expand_contraction(found: re.Match[str]) -> str:
+    word, ending = found.group(1), found.group(2)
+    if ending != "t":
+        return word + _CONTRACTED[ending]
+    if not word.endswith("n"):
+        return found.group(0)
+    return {"can": "can not", "won": "will not"}.get(word, word[:-1] + " not")
 
 
 @lru_cache(maxsize=65536)
@@ -150,12 +157,14 @@ def stem(word: str) -> str:
 
 
 @lru_cache(maxsize=1)
-def _english() -> object:
-    from spellchecker import SpellChecker  # ~0.1 s to load, so only when a word needs checking
-
-    return SpellChecker(distance=1).word_frequency
+def _english() -> dict[str, int]:
+    """pyspellchecker's English word frequencies, read the way the library reads them (its ``SpellChecker``
+    also indexes them for corrections we never ask it for: twice as slow to start)."""
+    data = pkgutil.get_data("spellchecker", "resources/en.json.gz") or b"{}"
+    frequencies: dict[str, int] = json.loads(gzip.decompress(data))
+    return frequencies
 
 
 def is_english_word(word: str, min_frequency: int = 100) -> bool:
     """Whether ``word`` is a real English word (so "bread" is not a misspelling of "break")."""
-    return _english()[word] >= min_frequency  # type: ignore[index]
+    return _english().get(word, 0) >= min_frequency

@@ -24,6 +24,21 @@ def test_normalise_folds_case_unicode_contractions_and_punctuation() -> None:
     assert normalise("What’s  an ＭＬＥ?? I don't KNOW!") == "what an mle i do not know"
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("can't won't isn't", "can not will not is not"),
+        ("we're I'm they've you'll she'd", "we are i am they have you will she would"),
+        ("shouldn't've", "should not have"),  # a chain of contractions
+        ("o'clock, rock'n'roll", "o clock rock n roll"),  # not contractions: only the apostrophe goes
+        ("a 9-5 job in c++ or c#", "a 9 to 5 job in c++ or c#"),
+        ("snake_case w/o spaces", "snake case without spaces"),
+    ],
+)
+def test_normalise_expands_contractions_and_keeps_the_words_that_matter(text: str, expected: str) -> None:
+    assert normalise(text) == expected
+
+
 def test_clean_message_strips_mentions_and_crowd_pings() -> None:
     text, cut = clean_message("<@U123ABC> <@!42> @everyone <!channel> <!here> what is an <#C1|general> MLE?")
     assert "@" not in text and "<" not in text and "everyone" not in text
