@@ -35,7 +35,7 @@ from bot.text import clean_message
 
 Row = tuple[tuple[float, ...] | None, int, bool]  # features, top candidate right?, in scope?
 # (features are None where no answer is given whatever the confidence: small talk, which the service
-# answers with an intro; no candidate; or a near tie or too vague a question (``Tuning.clear_cut``))
+# answers with an intro; no candidate; or an answer withheld whatever the confidence (``Tuning.withheld``))
 
 
 def rows_for(engine: Engine, cases: list[Case]) -> list[Row]:

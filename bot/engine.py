@@ -24,7 +24,8 @@ as a right answer: a small logistic model (``Evidence``; weights fitted on
 labelled questions by ``bench/tune.py``) turns the top score, its lead over the
 runner-up, how much of the question the entry explains, the share of unknown
 words, the question's length and its off-topic cues into a confidence. Answer
-above ``answer_at`` (and not on a near tie, nor on too vague a question);
+above ``answer_at``, but never on a near tie, on too vague a question, or on one that
+names another occupation and nothing in ML ("do pharmacists need a PhD?");
 otherwise suggest plausible entries; otherwise admit not knowing. Questions
 labelled must-not-answer (knowledge/asked/) are indexed like one more entry: how
 well they match lowers the confidence, and a question that matches them at
@@ -69,8 +70,8 @@ class Tuning:
     candidate_limit: int = 8
     exact_score: float = 90.0
     # deciding: a logistic model of "the top candidate is right", over the features of ``Evidence``
-    confidence_weights: tuple[float, ...] = (-3.02, 0.9, 0.98, 1.96, -0.34, 0.46, -0.98, 0.81, 1.43, 0.86, -0.57)
-    answer_at: float = 0.75
+    confidence_weights: tuple[float, ...] = (-2.68, 0.86, 0.96, 1.9, -0.33, 0.38, -0.71, 0.79, 1.36, 0.83, -0.53)
+    answer_at: float = 0.78
     margin: float = 0.1  # never on a dead heat (the lead also weighs in the confidence)
     one_word_margin: float = 3.0  # one word must point clearly at one entry ("data" fits two equally)
     min_information: float = 0.75  # nor when the question is too vague ("ml", "jobs"): suggest instead
@@ -78,15 +79,20 @@ class Tuning:
     suggest_within: float = 0.6  # ...the candidates scoring at least this share of the top score
     max_suggestions: int = 3
 
+    def withheld(self, evidence: Evidence) -> str:
+        """Why no answer may be given, however confident ("" when one may)."""
+        if evidence.elsewhere:
+            return "it names another occupation and nothing in ML"
+        if evidence.refused:
+            return f"a question labelled must-not-answer matches as well ({evidence.unanswerable:.1f})"
+        if evidence.lead < (self.margin if evidence.length > 1 else self.one_word_margin):
+            return "it is a near tie"
+        if evidence.information < self.min_information and evidence.score < self.exact_score:
+            return "the question is too vague"
+        return ""
+
     def clear_cut(self, evidence: Evidence) -> bool:
-        """Whether an answer may be given at all, however confident: not on a near tie, nor on a vague question,
-        nor when a question labelled must-not-answer matches at least as well as the top entry."""
-        margin = self.margin if evidence.length > 1 else self.one_word_margin
-        return (
-            evidence.lead >= margin
-            and (evidence.information >= self.min_information or evidence.score >= self.exact_score)
-            and not evidence.refused
-        )
+        return not self.withheld(evidence)
 
 
 class Analyzer:
@@ -96,8 +102,10 @@ class Analyzer:
         offtopic = offtopic or OffTopic()
         cues = self._phrases(offtopic.cues)
         self.jobs = self._phrases(offtopic.other_jobs)
+        # occupations are found by name, not by stem: "accountant" and "accounts" share a stem
+        self.job_names = {tuple(_singular(w) for w in normalise(job).split()) for job in offtopic.other_jobs} - {()}
+        self.job_reach = _reach(self.job_names)
         self.cues = (cues, _reach(cues))  # with the longest cue per first word, for a quick scan
-        self.cues_and_jobs = (cues | self.jobs, _reach(cues | self.jobs))
         self.phrases: dict[tuple[str, ...], str] = {}
         for canonical, variants in synonyms.items():
             token = "_".join(canonical.split())
@@ -150,26 +158,20 @@ class Analyzer:
         best = process.extractOne(word, candidates, scorer=OSA.distance, score_cutoff=allowed)
         return best[0] if best and not is_english_word(word) else word
 
-    def analyse(self, text: str) -> tuple[tuple[str, ...], int, str]:
-        """The question's tokens, how many off-topic cues (knowledge/offtopic.yaml) it contains, and its wording.
+    def analyse(self, text: str) -> Reading:
+        """The question's tokens, its wording, and what marks it as off topic (knowledge/offtopic.yaml).
 
         The wording is every word, corrected and stemmed but with its stop words kept: "what does an
         MLE do" and "what is an MLE" differ only in words the tokens leave out.
         """
-        tokens, wording = self.read(normalise(text).split())
-        stems = wording.split()
-        if self.field.intersection(tokens):
-            cues, reach = self.cues
-            tokens = tuple(t for t in tokens if (t,) not in self.jobs)  # "I'm a nurse moving into ML": background
-        else:
-            cues, reach = self.cues_and_jobs
-        found = sum(
-            1
-            for i, first in enumerate(stems)
-            for size in range(1, min(reach.get(first, 0), len(stems) - i) + 1)
-            if tuple(stems[i : i + size]) in cues
-        )
-        return tokens, found, wording
+        words = [self.correct(w) for w in normalise(text).split()]
+        stems = [stem(w) for w in words]
+        tokens = self._fold(words, stems)
+        cues = _count(stems, *self.cues)
+        jobs = _count([_singular(w) for w in words], self.job_names, self.job_reach)
+        if self.field.intersection(tokens):  # "I'm a nurse moving into ML": the occupation is background
+            return Reading(tuple(t for t in tokens if (t,) not in self.jobs), " ".join(stems), cues)
+        return Reading(tokens, " ".join(stems), cues + jobs, elsewhere=jobs > 0)
 
     def read(self, words: list[str]) -> tuple[tuple[str, ...], str]:
         """Normalised words -> their tokens and their wording (misspellings corrected in both)."""
@@ -199,6 +201,22 @@ class Analyzer:
         return tuple(dict.fromkeys(out))
 
 
+def _count(words: list[str], phrases: set[tuple[str, ...]], reach: dict[str, int]) -> int:
+    """How many of ``phrases`` occur in ``words``."""
+    return sum(
+        1
+        for i, first in enumerate(words)
+        for size in range(1, min(reach.get(first, 0), len(words) - i) + 1)
+        if tuple(words[i : i + size]) in phrases
+    )
+
+
+def _singular(word: str) -> str:
+    if word.endswith("ies") and len(word) > 4:
+        return word[:-3] + "y"
+    return word[:-1] if word.endswith("s") and not word.endswith("ss") else word
+
+
 def _reach(phrases: Iterable[tuple[str, ...]]) -> dict[str, int]:
     """First word -> the longest phrase starting with it, so most words need no phrase lookup at all."""
     reach: dict[str, int] = {}
@@ -207,11 +225,19 @@ def _reach(phrases: Iterable[tuple[str, ...]]) -> dict[str, int]:
     return reach
 
 
+class Reading(NamedTuple):
+    tokens: tuple[str, ...]
+    wording: str
+    cues: int  # off-topic cues found
+    elsewhere: bool = False  # it names another occupation (a dentist, a nurse) and nothing in ML
+
+
 class Ranking(NamedTuple):
     tokens: tuple[str, ...]
     candidates: list[Candidate]
     cues: int  # off-topic cues found
     unanswerable: float = 0.0  # the score of the closest question labelled must-not-answer (knowledge/asked/)
+    elsewhere: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -228,6 +254,7 @@ class Evidence:
     information: float = 0.0  # summed weight of the question's words the top entry uses ("ml" alone: 0.5)
     matched: float = 0.0  # the top candidate's score from content words alone, 0-100
     unanswerable: float = 0.0  # the score of the closest question labelled must-not-answer, 0-100
+    elsewhere: bool = False  # it names another occupation and nothing in ML: "do pharmacists need a PhD?"
 
     @property
     def refused(self) -> bool:
@@ -343,9 +370,9 @@ class Engine:
 
     def rank(self, text: str, limit: int | None = None) -> Ranking:
         """Score the entries that share a token with ``text``, best first."""
-        tokens, cues, wording = self.analyzer.analyse(text)
+        tokens, wording, cues, elsewhere = self.analyzer.analyse(text)
         if not tokens:
-            return Ranking(tokens, [], cues)
+            return Ranking(tokens, [], cues, elsewhere=elsewhere)
         weights = {t: self.weight(t) for t in tokens}
         total = sum(weights.values())
         overlap: dict[int, float] = defaultdict(float)
@@ -402,7 +429,7 @@ class Engine:
                 Candidate(self.entries[index], round(blended, 2), round(best, 3), round(coverage, 3), round(score, 2))
             )
         scored.sort(key=lambda c: c.score, reverse=True)
-        return Ranking(tokens, scored[: limit or len(scored)], cues, round(nearest_unanswerable, 2))
+        return Ranking(tokens, scored[: limit or len(scored)], cues, round(nearest_unanswerable, 2), elsewhere)
 
     def _wording(self, index: int, wording: str, matched: dict[int, float]) -> float:
         """rapidfuzz token-set similarity of the whole wording to the entry's closest alternate questions."""
@@ -427,6 +454,7 @@ class Engine:
             information=sum(w for t, w in weights.items() if t in top_tokens and t in self.idf),
             matched=ranked[0].matched if ranked else 0.0,
             unanswerable=ranking.unanswerable,
+            elsewhere=ranking.elsewhere,
         )
 
     def match(self, text: str) -> Match:
@@ -444,21 +472,19 @@ class Engine:
             f"explained {evidence.explained:.0%}, unknown words {evidence.unknown:.0%}, {evidence.length} tokens, "
             f"{evidence.offtopic} off-topic cues)"
         )
-        clear_cut = tune.clear_cut(evidence)
-        if confidence >= tune.answer_at and clear_cut:
+        withheld = tune.withheld(evidence)
+        if confidence >= tune.answer_at and not withheld:
             return Match(
                 ReplyKind.ANSWER, normalised, tuple(ranked), f"{facts} ≥ {tune.answer_at}", entry=ranked[0].entry
             )
         if confidence < tune.suggest_at:
             return Match(ReplyKind.UNKNOWN, normalised, tuple(ranked), f"{facts} < {tune.suggest_at}")
-        if evidence.refused:
-            reason = f"{facts}, but a question labelled must-not-answer matches as well ({evidence.unanswerable:.1f})"
-            return Match(ReplyKind.UNKNOWN, normalised, tuple(ranked), reason)
-        if confidence >= tune.answer_at:
-            facts += ", but it is a near tie or the question is too vague"
+        if evidence.elsewhere or evidence.refused:  # not ours to answer, so no "did you mean" either
+            return Match(ReplyKind.UNKNOWN, normalised, tuple(ranked), f"{facts}, but {withheld}")
+        reason = f"{facts} ≥ {tune.answer_at}, but {withheld}" if withheld else f"{facts} < {tune.answer_at}"
         floor = ranked[0].score * tune.suggest_within
         plausible = tuple(c.entry for c in ranked if c.score >= floor)[: tune.max_suggestions]
-        return Match(ReplyKind.SUGGEST, normalised, tuple(ranked), f"{facts} < {tune.answer_at}", suggestions=plausible)
+        return Match(ReplyKind.SUGGEST, normalised, tuple(ranked), reason, suggestions=plausible)
 
     def complete(self, text: str, limit: int = 25) -> list[Entry]:
         """Entries for an autocomplete box: ranked by the engine, then by title similarity for half-typed words."""

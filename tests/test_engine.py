@@ -107,9 +107,9 @@ def test_phrases_carry_meaning_that_single_words_do_not(engine: Engine, question
 
 
 def test_wording_keeps_the_stop_words_the_tokens_drop(engine: Engine) -> None:
-    tokens, _, wording = engine.analyzer.analyse("What does an MLE do?")
-    assert tokens == ("mle",)
-    assert wording.split() == ["what", "doe", "an", "mle", "do"]
+    reading = engine.analyzer.analyse("What does an MLE do?")
+    assert reading.tokens == ("mle",)
+    assert reading.wording.split() == ["what", "doe", "an", "mle", "do"]
     ranked = engine.rank("what else could an ML engineer do instead").candidates
     assert all(c.matched != c.score for c in ranked)  # the whole wording weighs in...
     ranked = engine.rank("what does an ML engineer do").candidates

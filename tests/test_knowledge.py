@@ -163,13 +163,18 @@ def test_offtopic_cues_lower_confidence_without_blocking(knowledge: Knowledge) -
     assert engine.evidence(engine.rank("how does dropout work in a transformer")).offtopic == 3
 
 
-def test_other_jobs_are_a_cue_only_when_the_question_is_not_about_the_field(knowledge: Knowledge) -> None:
+def test_other_jobs_block_an_answer_only_when_the_question_is_not_about_the_field(knowledge: Knowledge) -> None:
     from bot.engine import Engine
 
     engine = Engine(knowledge)
     assert engine.evidence(engine.rank("how much does a welder earn")).offtopic == 1
-    assert engine.match("how much does a welder earn").kind is not ReplyKind.ANSWER
-    assert engine.match("what degree do you need to become a pharmacist").kind is not ReplyKind.ANSWER
+    for question in ("how much does a welder earn", "do dentists need a masters degree?"):
+        match = engine.match(question)
+        assert match.kind is ReplyKind.UNKNOWN and not match.suggestions, match.reason
+        assert match.reason.endswith("but it names another occupation and nothing in ML")
+    assert engine.match("I'm a dentist, do I need a masters degree to move into ML?").entry.id == "degree-requirements"
+    sources = "Are your answers based on accounts from actual practitioners?"  # "accounts" names no accountant
+    assert not engine.rank(sources).elsewhere and engine.match(sources).entry.id == "about-the-sources"
     assert engine.evidence(engine.rank("how much do security analysts make")).offtopic == 1  # "analyst" alone: not ML
     retrain = "I'm a welder, could I retrain as a machine learning engineer?"  # the old job is background
     assert engine.evidence(engine.rank(retrain)).offtopic == 0

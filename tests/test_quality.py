@@ -1,7 +1,7 @@
 """Answer quality on labelled questions: a regression guard, not a tuning target.
 
-Two kinds of labelled file, each written by a separate AI assistant that saw only topics.yaml and the
-articles:
+Two kinds of labelled file, each written by a separate AI assistant that saw only topics.yaml and, for
+knowledge/asked/set01-30 and tests/eval/holdout23-30, the articles:
 
 - knowledge/asked/*.yaml teach the knowledge (each question becomes a phrasing of its entry, or a
   must-not-answer example). Each is measured with itself left out (``knowledge_for``), as if unseen.
@@ -10,7 +10,7 @@ articles:
 
 The bars sit a little under today's figures (`careerbot eval FILE`), so a change that makes the bot
 worse at answering, or quicker to answer wrongly, fails here. False answers stay within 5%, except in
-holdout28 (3 of its 40 today), which is left untuned so that it stays an honest measure.
+holdout25 (3 of its 40 today), which is left untuned so that it stays an honest measure.
 """
 
 from __future__ import annotations
@@ -29,44 +29,52 @@ ASKED = BUNDLED_KNOWLEDGE / ASKED_FOLDER
 MAX_FALSE = 0.05
 
 BARS = {  # file: (in-scope top-1 at least, false answers at most)
-    HELD_OUT / "holdout23.yaml": (0.94, MAX_FALSE),
-    HELD_OUT / "holdout24.yaml": (0.91, MAX_FALSE),
-    HELD_OUT / "holdout25.yaml": (0.92, MAX_FALSE),
-    HELD_OUT / "holdout26.yaml": (0.91, MAX_FALSE),
-    HELD_OUT / "holdout27.yaml": (0.93, MAX_FALSE),
-    HELD_OUT / "holdout28.yaml": (0.89, 0.075),  # 3 of 40 today: left untuned, so it stays an honest measure
-    HELD_OUT / "holdout29.yaml": (0.94, MAX_FALSE),
+    HELD_OUT / "holdout23.yaml": (0.93, MAX_FALSE),
+    HELD_OUT / "holdout24.yaml": (0.93, MAX_FALSE),
+    HELD_OUT / "holdout25.yaml": (0.94, 0.075),  # 3 of 40 today: left untuned, so it stays an honest measure
+    HELD_OUT / "holdout26.yaml": (0.92, MAX_FALSE),
+    HELD_OUT / "holdout27.yaml": (0.94, MAX_FALSE),
+    HELD_OUT / "holdout28.yaml": (0.90, MAX_FALSE),
+    HELD_OUT / "holdout29.yaml": (0.93, MAX_FALSE),
     HELD_OUT / "holdout30.yaml": (0.91, MAX_FALSE),
+    HELD_OUT / "holdout31.yaml": (0.93, MAX_FALSE),
+    HELD_OUT / "holdout32.yaml": (0.86, MAX_FALSE),
     ASKED / "set01.yaml": (0.92, MAX_FALSE),
     ASKED / "set02.yaml": (0.94, MAX_FALSE),
-    ASKED / "set03.yaml": (0.87, MAX_FALSE),
+    ASKED / "set03.yaml": (0.86, MAX_FALSE),
     ASKED / "set04.yaml": (0.91, MAX_FALSE),
-    ASKED / "set05.yaml": (0.89, MAX_FALSE),
-    ASKED / "set06.yaml": (0.93, MAX_FALSE),
+    ASKED / "set05.yaml": (0.87, MAX_FALSE),
+    ASKED / "set06.yaml": (0.94, MAX_FALSE),
     ASKED / "set07.yaml": (0.95, MAX_FALSE),
     ASKED / "set08.yaml": (0.92, MAX_FALSE),
     ASKED / "set09.yaml": (0.93, MAX_FALSE),
     ASKED / "set10.yaml": (0.90, MAX_FALSE),
-    ASKED / "set11.yaml": (0.92, MAX_FALSE),
+    ASKED / "set11.yaml": (0.93, MAX_FALSE),
     ASKED / "set12.yaml": (0.93, MAX_FALSE),
-    ASKED / "set13.yaml": (0.91, MAX_FALSE),
+    ASKED / "set13.yaml": (0.93, MAX_FALSE),
     ASKED / "set14.yaml": (0.95, MAX_FALSE),
-    ASKED / "set15.yaml": (0.95, MAX_FALSE),
-    ASKED / "set16.yaml": (0.95, MAX_FALSE),
+    ASKED / "set15.yaml": (0.94, MAX_FALSE),
+    ASKED / "set16.yaml": (0.93, MAX_FALSE),
     ASKED / "set17.yaml": (0.94, MAX_FALSE),
-    ASKED / "set18.yaml": (0.93, MAX_FALSE),
+    ASKED / "set18.yaml": (0.90, MAX_FALSE),
     ASKED / "set19.yaml": (0.93, MAX_FALSE),
-    ASKED / "set20.yaml": (0.95, MAX_FALSE),
-    ASKED / "set21.yaml": (0.93, MAX_FALSE),
-    ASKED / "set22.yaml": (0.90, MAX_FALSE),
-    ASKED / "set23.yaml": (0.93, MAX_FALSE),
-    ASKED / "set24.yaml": (0.91, MAX_FALSE),
+    ASKED / "set20.yaml": (0.94, MAX_FALSE),
+    ASKED / "set21.yaml": (0.92, MAX_FALSE),
+    ASKED / "set22.yaml": (0.89, MAX_FALSE),
+    ASKED / "set23.yaml": (0.95, MAX_FALSE),
+    ASKED / "set24.yaml": (0.92, MAX_FALSE),
     ASKED / "set25.yaml": (0.95, MAX_FALSE),
-    ASKED / "set26.yaml": (0.89, MAX_FALSE),
+    ASKED / "set26.yaml": (0.90, MAX_FALSE),
     ASKED / "set27.yaml": (0.90, MAX_FALSE),
-    ASKED / "set28.yaml": (0.90, MAX_FALSE),
-    ASKED / "set29.yaml": (0.93, MAX_FALSE),
-    ASKED / "set30.yaml": (0.86, MAX_FALSE),
+    ASKED / "set28.yaml": (0.93, MAX_FALSE),
+    ASKED / "set29.yaml": (0.94, MAX_FALSE),
+    ASKED / "set30.yaml": (0.87, MAX_FALSE),
+    ASKED / "set31.yaml": (0.94, MAX_FALSE),
+    ASKED / "set32.yaml": (0.94, MAX_FALSE),
+    ASKED / "set33.yaml": (0.90, MAX_FALSE),
+    ASKED / "set34.yaml": (0.88, MAX_FALSE),
+    ASKED / "set35.yaml": (0.90, MAX_FALSE),
+    ASKED / "set36.yaml": (0.92, MAX_FALSE),
 }
 
 
