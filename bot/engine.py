@@ -15,9 +15,12 @@ How a question is scored against an entry:
    entries that share a token are scored.
 4. A candidate's score blends how much of the question its best alternate
    question explains, how much of that alternate is matched, and how much of
-   the question the whole entry explains; then rapidfuzz's token-set similarity
+   the question the whole entry explains; then rapidfuzz's token-sort similarity
    of the whole wording, stop words included, against the alternates that share
    the most words ("what else could I do" and "what do I do" differ only there).
+   Token-sort, not token-set: token-set scores any short alternate whose words a
+   long question happens to contain at 100, so long questions went to whichever
+   entry had a short, generic alternate.
 
 The decision is separate from the ranking, because a high rank is not the same
 as a right answer: a small logistic model (``Evidence``; weights fitted on
@@ -61,7 +64,7 @@ class Tuning:
     # ranking: how a candidate's score (0-100) blends its signals
     phrasing_weight: float = 0.2
     entry_weight: float = 0.65
-    wording_weight: float = 0.2  # share of the score from rapidfuzz on the whole wording, stop words included...
+    wording_weight: float = 0.4  # share of the score from rapidfuzz on the whole wording, stop words included...
     wording_candidates: int = 10  # ...against the entry's alternate questions that share the most words
     precision_share: float = 0.45
     keyword_focus: float = 0.7
@@ -70,8 +73,8 @@ class Tuning:
     candidate_limit: int = 8
     exact_score: float = 90.0
     # deciding: a logistic model of "the top candidate is right", over the features of ``Evidence``
-    confidence_weights: tuple[float, ...] = (-2.68, 0.86, 0.96, 1.9, -0.33, 0.38, -0.71, 0.79, 1.36, 0.83, -0.53)
-    answer_at: float = 0.78
+    confidence_weights: tuple[float, ...] = (-2.22, 0.77, 0.84, 1.68, -0.4, 0.41, -0.55, 0.77, 1.27, 0.79, -0.54)
+    answer_at: float = 0.8
     margin: float = 0.1  # never on a dead heat (the lead also weighs in the confidence)
     one_word_margin: float = 3.0  # one word must point clearly at one entry ("data" fits two equally)
     min_information: float = 0.75  # nor when the question is too vague ("ml", "jobs"): suggest instead
@@ -432,11 +435,11 @@ class Engine:
         return Ranking(tokens, scored[: limit or len(scored)], cues, round(nearest_unanswerable, 2), elsewhere)
 
     def _wording(self, index: int, wording: str, matched: dict[int, float]) -> float:
-        """rapidfuzz token-set similarity of the whole wording to the entry's closest alternate questions."""
+        """rapidfuzz token-sort similarity of the whole wording to the entry's closest alternate questions."""
         wordings = self.wordings[index]
         closest = heapq.nlargest(self.tuning.wording_candidates, matched, key=matched.__getitem__)
         near = [wordings[j] for j in closest if wordings[j]]  # keywords have no wording
-        return process.extractOne(wording, near, scorer=fuzz.token_set_ratio)[1] if near else 0.0
+        return process.extractOne(wording, near, scorer=fuzz.token_sort_ratio)[1] if near else 0.0
 
     def evidence(self, ranking: Ranking) -> Evidence:
         tokens, ranked = ranking.tokens, ranking.candidates
