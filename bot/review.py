@@ -79,13 +79,14 @@ async def review_rows(
 
 
 def cluster_rows(rows: list[Any]) -> list[Cluster]:
-    """Group near-duplicate questions (rapidfuzz token-set similarity of their normalised text)."""
+    """Group near-duplicate questions (rapidfuzz token-sort similarity of their normalised text; token-set
+    would put every question that contains "ml" with a question that is only "ml")."""
     clusters: list[Cluster] = []
     keys: list[str] = []
     guesses: list[Counter[str]] = []
     for row in rows:
         key = row["normalised"] or row["text"].casefold()
-        found = process.extractOne(key, keys, scorer=fuzz.token_set_ratio, score_cutoff=SIMILAR_AT) if keys else None
+        found = process.extractOne(key, keys, scorer=fuzz.token_sort_ratio, score_cutoff=SIMILAR_AT) if keys else None
         if found is None:
             cid = hashlib.sha1(key.encode()).hexdigest()[:6]
             clusters.append(Cluster(cid, row["text"], first_seen=row["asked_at"]))
