@@ -170,11 +170,13 @@ class Analyzer:
         words = [self.correct(w) for w in normalise(text).split()]
         stems = [stem(w) for w in words]
         tokens = self._fold(words, stems)
-        cues = _count(stems, *self.cues)
-        jobs = _count([_singular(w) for w in words], self.job_names, self.job_reach)
-        if self.field.intersection(tokens):  # "I'm a nurse moving into ML": the occupation is background
+        cues = len(_find(stems, *self.cues))
+        jobs = _find([_singular(w) for w in words], self.job_names, self.job_reach)
+        named = {i for start, end in jobs for i in range(start, end)}  # "UX researcher" is no research in ML
+        rest = self.fold([w for i, w in enumerate(words) if i not in named]) if named else tokens
+        if self.field.intersection(rest):  # "I'm a nurse moving into ML": the occupation is background
             return Reading(tuple(t for t in tokens if (t,) not in self.jobs), " ".join(stems), cues)
-        return Reading(tokens, " ".join(stems), cues + jobs, elsewhere=jobs > 0)
+        return Reading(tokens, " ".join(stems), cues + len(jobs), elsewhere=bool(jobs))
 
     def read(self, words: list[str]) -> tuple[tuple[str, ...], str]:
         """Normalised words -> their tokens and their wording (misspellings corrected in both)."""
@@ -204,14 +206,14 @@ class Analyzer:
         return tuple(dict.fromkeys(out))
 
 
-def _count(words: list[str], phrases: set[tuple[str, ...]], reach: dict[str, int]) -> int:
-    """How many of ``phrases`` occur in ``words``."""
-    return sum(
-        1
+def _find(words: list[str], phrases: set[tuple[str, ...]], reach: dict[str, int]) -> list[tuple[int, int]]:
+    """Where ``phrases`` occur in ``words``: (start, end) of each."""
+    return [
+        (i, i + size)
         for i, first in enumerate(words)
         for size in range(1, min(reach.get(first, 0), len(words) - i) + 1)
         if tuple(words[i : i + size]) in phrases
-    )
+    ]
 
 
 def _singular(word: str) -> str:
