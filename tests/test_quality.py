@@ -1,7 +1,8 @@
 """Answer quality on labelled questions: a regression guard, not a tuning target.
 
 Two kinds of labelled file, each written by a separate AI assistant that saw only topics.yaml and, for
-knowledge/asked/set01-30 and tests/eval/holdout23-30, the articles:
+knowledge/asked/set01-30 and tests/eval/holdout23-30, the articles; the others were asked to write the
+questions people ask about ML careers in the wild:
 
 - knowledge/asked/*.yaml teach the knowledge (each question becomes a phrasing of its entry, or a
   must-not-answer example). Each is measured with itself left out (``knowledge_for``), as if unseen.
@@ -38,6 +39,14 @@ BARS = {  # file: (in-scope top-1 at least, false answers at most)
     HELD_OUT / "holdout30.yaml": (0.90, MAX_FALSE),
     HELD_OUT / "holdout31.yaml": (0.95, MAX_FALSE),
     HELD_OUT / "holdout32.yaml": (0.89, MAX_FALSE),
+    HELD_OUT / "holdout33.yaml": (0.90, MAX_FALSE),
+    HELD_OUT / "holdout34.yaml": (0.95, MAX_FALSE),
+    HELD_OUT / "holdout35.yaml": (0.92, MAX_FALSE),
+    HELD_OUT / "holdout36.yaml": (0.91, MAX_FALSE),
+    HELD_OUT / "holdout37.yaml": (0.93, MAX_FALSE),
+    HELD_OUT / "holdout38.yaml": (0.95, MAX_FALSE),
+    HELD_OUT / "holdout39.yaml": (0.86, MAX_FALSE),
+    HELD_OUT / "holdout40.yaml": (0.92, MAX_FALSE),
     ASKED / "set01.yaml": (0.93, MAX_FALSE),
     ASKED / "set02.yaml": (0.94, MAX_FALSE),
     ASKED / "set03.yaml": (0.87, MAX_FALSE),
