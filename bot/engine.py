@@ -37,13 +37,14 @@ least as well as its best entry is not answered.
 
 from __future__ import annotations
 
-import heapq
 import itertools
 import math
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import repeat
+from operator import add, mul
 from typing import NamedTuple
 
 from rapidfuzz import fuzz, process
@@ -216,6 +217,10 @@ def _find(words: list[str], phrases: set[tuple[str, ...]], reach: dict[str, int]
     ]
 
 
+def _sort_words(text: str) -> str:
+    return " ".join(sorted(text.split()))
+
+
 def _singular(word: str) -> str:
     if word.endswith("ies") and len(word) > 4:
         return word[:-3] + "y"
@@ -314,15 +319,21 @@ class Engine:
         entry_tokens: list[set[str]] = []
         raw_phrasings: list[list[tuple[str, ...]]] = []
         self.focus: list[dict[str, float]] = []
-        self.wordings: list[list[str]] = []  # per entry, per alternate question: its wording ("" for keywords)
-        for entry in indexed:
+        # per entry, per alternate question: its wording with the words sorted ("" for keywords), for token-sort
+        # similarity; and which entries list each wording
+        self.wordings: list[list[str]] = []
+        owners: dict[str, set[int]] = defaultdict(set)
+        for index, entry in enumerate(indexed):
             questions, keyword_words = words_of[entry.id]
             read = [self.analyzer.read(ws) for ws in questions]
             phrasings = [p for p, _ in read]
             keywords = [self.analyzer.read(ws)[0] for ws in keyword_words]
             kept = [(p, wording) for p, wording in read if p] + [(k, "") for k in keywords if k]
             raw_phrasings.append([p for p, _ in kept])
-            self.wordings.append([wording for _, wording in kept])
+            self.wordings.append([_sort_words(wording) for _, wording in kept])
+            for wording in self.wordings[-1]:
+                if wording:
+                    owners[wording].add(index)
             entry_tokens.append({t for p in phrasings + keywords for t in p})
             counts: dict[str, int] = defaultdict(int)
             for p in phrasings:
@@ -362,12 +373,7 @@ class Engine:
                     where[t].append(j)
             self.phrasing_index.append(dict(where))
         self.common_cutoff = max(50, count // 5)
-        # the question, word for word (stop words included), as one of the alternates: only that entry lists it
-        owners: dict[str, set[int]] = defaultdict(set)
-        for index, wordings in enumerate(self.wordings):
-            for wording in wordings:
-                if wording:
-                    owners[wording].add(index)
+        # the question in so many words (stop words included, any order) is an alternate that only one entry lists
         self.verbatim = {w: next(iter(ix)) for w, ix in owners.items() if len(ix) == 1}
 
     def weight(self, token: str) -> float:
@@ -393,25 +399,30 @@ class Engine:
                         overlap[index] += weights[token] * self.focus[index][token]
         tune = self.tuning
         shortlist = sorted(overlap, key=overlap.__getitem__, reverse=True)[: tune.candidate_limit]
-        verbatim = self.verbatim.get(wording, -1)
+        sorted_wording = _sort_words(wording)
+        verbatim = self.verbatim.get(sorted_wording, -1)
         if verbatim in overlap and verbatim not in shortlist:
             shortlist.append(verbatim)
         # an alternate's match: (1 - share) * shared / total + share * shared / its own weight
         of_question = (1 - tune.precision_share) / total
         found = []
         for index in shortlist:
-            matched: dict[int, float] = defaultdict(float)  # alternate question -> weight of the words it shares
+            of_own = self.phrasing_shares[index]
+            matched = [0.0] * len(of_own)  # per alternate question: the weight of the words it shares
+            touched: list[int] = []  # the alternates that share any, in the order found
             where = self.phrasing_index[index]
             for t, w in weights.items():
                 for j in where.get(t, ()):
+                    if not matched[j]:
+                        touched.append(j)
                     matched[j] += w
-            of_own = self.phrasing_shares[index]
-            best = max((m * (of_question + of_own[j]) for j, m in matched.items()), default=0.0)
+            shares = map(add, repeat(of_question), map(of_own.__getitem__, touched))
+            best = max(map(mul, map(matched.__getitem__, touched), shares), default=0.0)  # in C: the hot loop
             coverage = overlap[index] / total
             score = 100 * (tune.phrasing_weight * best + tune.entry_weight * coverage)
             if best >= 0.999 and len(tokens) > 1:  # its content words are exactly those of one alternate
                 score = max(score, tune.exact_score)
-            found.append((index, score, best, coverage, matched))
+            found.append((index, score, best, coverage, (matched, touched)))
         ww = tune.wording_weight
         leader = nearest_unanswerable = 0.0
         scored = []
@@ -420,7 +431,7 @@ class Engine:
             if len(tokens) > 1:  # one word is a subset of any wording that uses it: no evidence
                 # the wording is only worth comparing where it could lift this entry to the top
                 could_lead = (1 - ww) * score + ww * 100 >= leader
-                worded = self._wording(index, wording, matched) if could_lead else 0.0
+                worded = self._wording(index, sorted_wording, matched) if could_lead else 0.0
                 blended = (1 - ww) * score + ww * worded
                 if best >= 0.999:
                     blended = max(blended, tune.exact_score)
@@ -436,12 +447,14 @@ class Engine:
         scored.sort(key=lambda c: c.score, reverse=True)
         return Ranking(tokens, scored[: limit or len(scored)], cues, round(nearest_unanswerable, 2), elsewhere)
 
-    def _wording(self, index: int, wording: str, matched: dict[int, float]) -> float:
-        """rapidfuzz token-sort similarity of the whole wording to the entry's closest alternate questions."""
+    def _wording(self, index: int, sorted_wording: str, matched: tuple[list[float], list[int]]) -> float:
+        """rapidfuzz token-sort similarity of the whole wording to the entry's closest alternate questions
+        (plain similarity of the words sorted, which the alternates are stored as)."""
         wordings = self.wordings[index]
-        closest = heapq.nlargest(self.tuning.wording_candidates, matched, key=matched.__getitem__)
+        weight, touched = matched
+        closest = sorted(touched, key=weight.__getitem__, reverse=True)[: self.tuning.wording_candidates]
         near = [wordings[j] for j in closest if wordings[j]]  # keywords have no wording
-        return process.extractOne(wording, near, scorer=fuzz.token_sort_ratio)[1] if near else 0.0
+        return process.extractOne(sorted_wording, near, scorer=fuzz.ratio)[1] if near else 0.0
 
     def evidence(self, ranking: Ranking) -> Evidence:
         tokens, ranked = ranking.tokens, ranking.candidates
