@@ -49,7 +49,7 @@ def rows_for(engine: Engine, cases: list[Case]) -> list[Row]:
             continue
         right = int(ranked[0].entry.id in case.expect)
         evidence = engine.evidence(ranking)
-        gated = not engine.tuning.clear_cut(evidence)
+        gated = bool(engine.tuning.withheld(evidence))
         rows.append((None if gated else evidence.features(), right, bool(case.expect)))
     return rows
 

@@ -95,9 +95,6 @@ class Tuning:
             return "the question is too vague"
         return ""
 
-    def clear_cut(self, evidence: Evidence) -> bool:
-        return not self.withheld(evidence)
-
 
 class Analyzer:
     """Turns text into canonical tokens: corrected, stemmed, synonym-folded, stop words dropped."""
@@ -422,16 +419,16 @@ class Engine:
             score = 100 * (tune.phrasing_weight * best + tune.entry_weight * coverage)
             if best >= 0.999 and len(tokens) > 1:  # its content words are exactly those of one alternate
                 score = max(score, tune.exact_score)
-            found.append((index, score, best, coverage, (matched, touched)))
+            found.append((index, score, best, coverage, matched, touched))
         ww = tune.wording_weight
         leader = nearest_unanswerable = 0.0
         scored = []
-        for index, score, best, coverage, matched in sorted(found, key=lambda f: f[1], reverse=True):
+        for index, score, best, coverage, matched, touched in sorted(found, key=lambda f: f[1], reverse=True):
             blended = score
             if len(tokens) > 1:  # one word is a subset of any wording that uses it: no evidence
                 # the wording is only worth comparing where it could lift this entry to the top
                 could_lead = (1 - ww) * score + ww * 100 >= leader
-                worded = self._wording(index, sorted_wording, matched) if could_lead else 0.0
+                worded = self._wording(index, sorted_wording, matched, touched) if could_lead else 0.0
                 blended = (1 - ww) * score + ww * worded
                 if best >= 0.999:
                     blended = max(blended, tune.exact_score)
@@ -447,12 +444,11 @@ class Engine:
         scored.sort(key=lambda c: c.score, reverse=True)
         return Ranking(tokens, scored[: limit or len(scored)], cues, round(nearest_unanswerable, 2), elsewhere)
 
-    def _wording(self, index: int, sorted_wording: str, matched: tuple[list[float], list[int]]) -> float:
+    def _wording(self, index: int, sorted_wording: str, matched: list[float], touched: list[int]) -> float:
         """rapidfuzz token-sort similarity of the whole wording to the entry's closest alternate questions
         (plain similarity of the words sorted, which the alternates are stored as)."""
         wordings = self.wordings[index]
-        weight, touched = matched
-        closest = sorted(touched, key=weight.__getitem__, reverse=True)[: self.tuning.wording_candidates]
+        closest = sorted(touched, key=matched.__getitem__, reverse=True)[: self.tuning.wording_candidates]
         near = [wordings[j] for j in closest if wordings[j]]  # keywords have no wording
         return process.extractOne(sorted_wording, near, scorer=fuzz.ratio)[1] if near else 0.0
 
