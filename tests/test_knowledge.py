@@ -177,7 +177,7 @@ def test_other_jobs_block_an_answer_only_when_the_question_is_not_about_the_fiel
         assert match.kind is ReplyKind.UNKNOWN and not match.suggestions, match.reason
         assert match.reason.endswith("but it names another occupation and nothing in ML")
     assert engine.match("I'm a dentist, do I need a masters degree to move into ML?").entry.id == "degree-requirements"
-    sources = "Are your answers based on accounts from actual practitioners?"  # "accounts" names no accountant
+    sources = "are your answers based on real accounts from people in the job?"  # "accounts" names no accountant
     assert not engine.rank(sources).elsewhere and engine.match(sources).entry.id == "about-the-sources"
     assert engine.evidence(engine.rank("how much do security analysts make")).offtopic == 1  # "analyst" alone: not ML
     retrain = "I'm a welder, could I retrain as a machine learning engineer?"  # the old job is background
