@@ -25,6 +25,7 @@ from rapidfuzz import fuzz, process, utils
 
 from bot.config import BUNDLED_KNOWLEDGE
 from bot.engine import Engine
+from bot.evaluate import load_cases
 from bot.knowledge import Knowledge, load_knowledge
 from bot.models import Entry
 
@@ -112,9 +113,7 @@ def main() -> None:
     eval_questions: list[str] = []
     for path in [*sorted((ROOT / "tests" / "eval").glob("*.yaml")), ROOT.parent / "shared" / "eval" / "dev.yaml"]:
         if path.exists():
-            import yaml
-
-            eval_questions += [str(item["q"]) for item in yaml.safe_load(path.read_text())]
+            eval_questions += [case.question for case in load_cases(path)]
     sizes = [1_000, 10_000] if args.quick else [1_000, 10_000, 100_000]
     header = f"{'knowledge':<26}{'phrasings':>10}{'build s':>9}{'memory MB':>11}{'median ms':>11}{'p99 ms':>9}"
     print(header + f"{'scan median':>13}{'scan p99':>10}")

@@ -23,9 +23,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import aiohttp
-import yaml
 
 from bot.config import BUNDLED_KNOWLEDGE, Settings
+from bot.evaluate import load_cases
 from bot.knowledge import load_knowledge
 from bot.models import Question
 from bot.service import Service
@@ -36,10 +36,8 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def question_pool() -> list[str]:
     """Questions the bot was never taught (tests/eval/), plus hostile input."""
-    items = [
-        item for path in sorted((ROOT / "tests" / "eval").glob("*.yaml")) for item in yaml.safe_load(path.read_text())
-    ]
-    return [str(item["q"]) for item in items] + ["", "🤖", "'; DROP TABLE questions; --", "<!channel> hi", "x" * 5000]
+    asked = [case.question for path in sorted((ROOT / "tests" / "eval").glob("*.yaml")) for case in load_cases(path)]
+    return [*asked, "", "🤖", "'; DROP TABLE questions; --", "<!channel> hi", "x" * 5000]
 
 
 def pct(samples: list[float], p: float) -> float:

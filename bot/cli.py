@@ -108,7 +108,8 @@ async def cmd_why(settings: Settings, args: argparse.Namespace) -> int:
         f"rules:     answer when confidence ≥ {tune.answer_at}, lead ≥ {tune.margin} "
         f"(≥ {tune.one_word_margin} for a one-word question) and "
         f"information ≥ {tune.min_information} (or the entry lists the question word for word); "
-        "never when a question labelled must-not-answer matches as well; "
+        "never when a question labelled must-not-answer matches as well, nor when it names another occupation "
+        "and nothing in ML; "
         f"suggest when confidence ≥ {tune.suggest_at}; else don't know"
     )
     print(

@@ -58,7 +58,7 @@ class OffTopic:
     """What marks a question as outside careerbot's scope (knowledge/offtopic.yaml)."""
 
     cues: tuple[str, ...] = ()  # phrases that lower the bot's confidence wherever they appear
-    other_jobs: tuple[str, ...] = ()  # outside the field: a cue if no `field` word is named, else background
+    other_jobs: tuple[str, ...] = ()  # outside the field: not answered if no `field` word is named, else background
     field: tuple[str, ...] = ()  # words that put a question inside ML, data or software
     examples: tuple[str, ...] = ()  # asked questions labelled must-not-answer (knowledge/asked/)
 
